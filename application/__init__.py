@@ -1,0 +1,1 @@
+"""Use cases of the teleconsultation service and the ports they need."""

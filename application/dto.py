@@ -1,0 +1,83 @@
+"""Data the use cases exchange with ports and callers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from domain.duration_policy import Schedule
+from domain.privileges import Privilege
+
+
+@dataclass(frozen=True, slots=True)
+class RoomMember:
+    provider_user_id: str
+    privilege: Privilege
+    tools: Mapping[str, bool] | None
+    full_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RoomSpec:
+    """Everything a provider needs to open a room; `duration_seconds` None means unlimited."""
+
+    members: tuple[RoomMember, ...]
+    schedule: Schedule
+    duration_seconds: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProvisionedRoom:
+    room_id: str
+    links: Mapping[str, str]  # provider user id -> personal join link
+
+
+@dataclass(frozen=True, slots=True)
+class RoomDetails:
+    """Room usage as the provider reports it; fields the provider does not know stay None."""
+
+    recording: str | None = None
+    recording_status: str | None = None
+    call_type: str | None = None
+    description: str | None = None
+    status: str | None = None
+    disabled: bool | None = None
+    creation_date: str | None = None
+    duration_in_seconds: int | None = None
+    duration_used_in_seconds: int | None = None
+    live: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserMapping:
+    """One external user and the provider user created for it."""
+
+    received_user_id: str
+    provider_user_id: str
+    full_name: str | None = None
+    groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantInput:
+    """A participant as the caller described it; groups and name may come from a directory instead."""
+
+    user_id: str
+    groups: tuple[str, ...] | None = None
+    full_name: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RosterInput:
+    number: int
+    data: tuple[ParticipantInput, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Requester:
+    """Who is calling: every id that may identify them, and their groups."""
+
+    user_ids: tuple[str, ...]
+    groups: tuple[str, ...] = ()
+

@@ -1,0 +1,60 @@
+"""Errors the use cases raise besides domain rule violations; adapters translate library errors into these."""
+
+from __future__ import annotations
+
+
+class ApplicationError(Exception):
+    """Base class of the errors below."""
+
+
+class NotFound(ApplicationError):
+    """No live teleconsultation has this id."""
+
+    def __init__(self, teleconsultation_id: str) -> None:
+        self.teleconsultation_id = teleconsultation_id
+        super().__init__(f"Room with id {teleconsultation_id} not found on CRUD")
+
+
+class Unauthorized(ApplicationError):
+    """The requester could not be identified or is not allowed to see this resource."""
+
+    def __init__(self) -> None:
+        super().__init__("Unauthorized user")
+
+
+class InvalidRequest(ApplicationError):
+    """The request is well formed but cannot be served as asked (unknown user, wrong mode)."""
+
+
+class ConcurrentUpdate(ApplicationError):
+    """Someone else changed the teleconsultation since it was read; the caller may retry."""
+
+    def __init__(self, teleconsultation_id: str) -> None:
+        self.teleconsultation_id = teleconsultation_id
+        super().__init__("the teleconsultation was modified concurrently, retry the request")
+
+
+class AlreadyMapped(ApplicationError):
+    """The external user id already has a provider user."""
+
+
+class StoreUnavailable(ApplicationError):
+    """The database could not be reached or refused the operation."""
+
+
+class ProviderError(ApplicationError):
+    """The video provider failed: unreachable, timed out, or answered with an error."""
+
+    def __init__(self, provider: str, operation: str, detail: str = "request failed") -> None:
+        self.provider = provider
+        self.operation = operation
+        super().__init__(f"{provider} {operation} {detail}")
+
+
+class ProviderUnsupported(ApplicationError):
+    """The configured video provider has no such feature."""
+
+    def __init__(self, provider: str, operation: str) -> None:
+        self.provider = provider
+        self.operation = operation
+        super().__init__(f"the {provider} video provider does not support {operation}")

@@ -1,0 +1,70 @@
+"""Ports: what the use cases need from the outside world, named by role."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from application.dto import ProvisionedRoom, RoomDetails, RoomSpec, UserMapping
+from domain.privileges import Privilege
+from domain.teleconsultation import Teleconsultation
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware."""
+        ...
+
+
+class TeleconsultationRepository(Protocol):
+    """Live teleconsultations. Raises StoreUnavailable when the store cannot be used."""
+
+    async def next_id(self) -> str:
+        """A fresh id (a 24-hex ObjectId string)."""
+        ...
+
+    async def get(self, teleconsultation_id: str) -> Teleconsultation:
+        """The live teleconsultation; raises NotFound when absent or trashed."""
+        ...
+
+    async def add(self, teleconsultation: Teleconsultation) -> None:
+        """Store a new teleconsultation (version 0 becomes 1)."""
+        ...
+
+    async def save(self, teleconsultation: Teleconsultation) -> None:
+        """Store a change (a discarded one goes to the trash).
+
+        Raises ConcurrentUpdate unless the stored version equals `teleconsultation.version`;
+        on success the version is incremented in the store and on the object.
+        """
+        ...
+
+
+class UserIdMap(Protocol):
+    """External user id -> provider user id. Raises StoreUnavailable when the store cannot be used."""
+
+    async def find(self, received_user_id: str) -> UserMapping | None: ...
+
+    async def add(self, mapping: UserMapping) -> None:
+        """Raises AlreadyMapped when the external id already has a mapping."""
+        ...
+
+
+class VideoProvider(Protocol):
+    """Users and rooms at the video provider. Raises ProviderError on any provider failure."""
+
+    name: str
+
+    async def create_user(self, privilege: Privilege) -> str:
+        """Create a provider user with the role of `privilege`; returns its provider id. Never retried."""
+        ...
+
+    async def create_room(self, spec: RoomSpec) -> ProvisionedRoom: ...
+
+    async def delete_room(self, room_id: str) -> None:
+        """Delete the room; a room that is already gone counts as deleted."""
+        ...
+
+    async def room_details(self, room_id: str) -> RoomDetails | None:
+        """Usage details, or None when the provider keeps none."""
+        ...

@@ -1,0 +1,1 @@
+"""Teleconsultation domain: entities, value objects and rules. Standard library only."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from domain.duration_policy import Schedule
 from domain.privileges import Privilege
@@ -24,6 +25,7 @@ class RoomSpec:
     members: tuple[RoomMember, ...]
     schedule: Schedule
     duration_seconds: int | None
+    opens_at: datetime  # from when links must work: the start minus the immutable period
 
 
 @dataclass(frozen=True, slots=True)

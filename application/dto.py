@@ -74,6 +74,7 @@ class ParticipantInput:
 class RosterInput:
     number: int
     data: tuple[ParticipantInput, ...]
+    ids_only: bool = False  # sent as a plain list of user ids rather than participant objects
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,4 +83,3 @@ class Requester:
 
     user_ids: tuple[str, ...]
     groups: tuple[str, ...] = ()
-

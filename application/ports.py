@@ -68,3 +68,15 @@ class VideoProvider(Protocol):
     async def room_details(self, room_id: str) -> RoomDetails | None:
         """Usage details, or None when the provider keeps none."""
         ...
+
+
+class PendingRoomCleanups(Protocol):
+    """Provider rooms that must still be deleted because an earlier deletion failed."""
+
+    async def add(self, room_id: str) -> None: ...
+
+    async def remove(self, room_id: str) -> None: ...
+
+    async def pending(self, limit: int) -> list[str]:
+        """Up to `limit` rooms still to delete, oldest first."""
+        ...

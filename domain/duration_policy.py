@@ -10,6 +10,7 @@ from domain.errors import InvalidSchedule
 MINIMUM_DURATION = timedelta(minutes=5)
 # Kaleyra rooms last at most one day.
 MAXIMUM_DURATION = timedelta(hours=24)
+_EXACTLY_ONE = "exactly one of end_date and duration_in_seconds must be provided"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,20 +39,25 @@ class DurationPolicy:
         duration_seconds: int | None = None,
     ) -> Schedule:
         """Build a schedule from a start plus exactly one of an end or a duration."""
-        if (end is None) == (duration_seconds is None):
-            raise InvalidSchedule("exactly one of end_date and duration_in_seconds must be provided")
         _require_aware(start, "start_date")
         if end is not None:
+            if duration_seconds is not None:
+                raise InvalidSchedule(_EXACTLY_ONE)
             _require_aware(end, "end_date")
             return self.validated(Schedule(start, end))
-        assert duration_seconds is not None  # noqa: S101 - narrowed by the check above
-        if not self.minimum.total_seconds() <= duration_seconds <= self.maximum.total_seconds():
-            raise InvalidSchedule(self._bounds_message())
-        return Schedule(start, start + timedelta(seconds=duration_seconds))
+        if duration_seconds is None:
+            raise InvalidSchedule(_EXACTLY_ONE)
+        if duration_seconds < 0:
+            raise InvalidSchedule("duration_in_seconds must not be negative")
+        return self.validated(Schedule(start, start + timedelta(seconds=duration_seconds)))
 
     def validated(self, schedule: Schedule) -> Schedule:
-        if not self.minimum <= schedule.duration <= self.maximum:
-            raise InvalidSchedule(self._bounds_message())
+        if schedule.end <= schedule.start:
+            raise InvalidSchedule("end_date must be after start_date")
+        if schedule.duration < self.minimum:
+            raise InvalidSchedule(f"the duration must be at least {_human(self.minimum)}")
+        if schedule.duration > self.maximum:
+            raise InvalidSchedule(f"the duration must be at most {_human(self.maximum)}")
         return schedule
 
     def provider_duration_seconds(self, schedule: Schedule) -> int | None:
@@ -60,13 +66,15 @@ class DurationPolicy:
             return None
         return int(schedule.duration.total_seconds())
 
-    def _bounds_message(self) -> str:
-        return (
-            f"duration must be between {int(self.minimum.total_seconds())} "
-            f"and {int(self.maximum.total_seconds())} seconds"
-        )
-
 
 def _require_aware(moment: datetime, name: str) -> None:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise InvalidSchedule(f"{name} must include a time zone offset")
+
+
+def _human(span: timedelta) -> str:
+    seconds = int(span.total_seconds())
+    for unit, size in (("hours", 3600), ("minutes", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} seconds"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from domain.errors import NoConfiguredGroup
 
 
-class Privilege(str, Enum):
+class Privilege(StrEnum):
     BASIC = "basic"
     PLUS = "plus"
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from domain.duration_policy import Schedule
 from domain.errors import InvalidRoster, NoPlusUser, TeleconsultationLocked
@@ -63,7 +64,7 @@ class Teleconsultation:
         schedule: Schedule,
     ) -> Teleconsultation:
         roster = tuple(participants)
-        _check_roster(participants_number, roster)
+        check_roster(participants_number, roster)
         return cls(id=id, participants_number=participants_number, participants=roster, schedule=schedule)
 
     @property
@@ -77,6 +78,10 @@ class Teleconsultation:
     def is_locked(self, now: datetime, immutable_period: timedelta) -> bool:
         """A complete teleconsultation refuses changes from `immutable_period` before its start."""
         return self.is_complete and now >= self.schedule.start - immutable_period
+
+    def ensure_mutable(self, now: datetime, immutable_period: timedelta) -> None:
+        if self.is_locked(now, immutable_period):
+            raise TeleconsultationLocked
 
     def participant(self, identities: Iterable[str]) -> Participant | None:
         candidates = tuple(identity for identity in identities if identity)
@@ -98,12 +103,11 @@ class Teleconsultation:
         participants: Iterable[Participant] | None = None,
     ) -> RoomChange:
         """Apply a partial update and decide what must happen to the provider room."""
-        if self.is_locked(now, immutable_period):
-            raise TeleconsultationLocked
+        self.ensure_mutable(now, immutable_period)
         new_schedule = schedule or self.schedule
         new_number = self.participants_number if participants_number is None else participants_number
         new_roster = self.participants if participants is None else tuple(participants)
-        _check_roster(new_number, new_roster)
+        check_roster(new_number, new_roster)
         features_changed = (
             new_number != self.participants_number
             or _features(new_roster) != _features(self.participants)
@@ -124,9 +128,7 @@ class Teleconsultation:
     def attach_room(self, room_id: str, links: Mapping[str, str]) -> None:
         """Record the provider room and each participant's personal link (keyed by provider user id)."""
         self.room_id = room_id
-        self.participants = tuple(
-            replace(p, access_link=links.get(p.provider_user_id)) for p in self.participants
-        )
+        self.participants = tuple(replace(p, access_link=links.get(p.provider_user_id)) for p in self.participants)
 
     def detach_room(self) -> None:
         self.room_id = None
@@ -144,7 +146,16 @@ def _features(roster: tuple[Participant, ...]) -> frozenset[tuple[str, Privilege
     return frozenset(p.room_features() for p in roster)
 
 
-def _check_roster(participants_number: int, roster: tuple[Participant, ...]) -> None:
+class RosterEntry(Protocol):
+    @property
+    def resolved_user_id(self) -> str: ...
+
+    @property
+    def privilege(self) -> Privilege: ...
+
+
+def check_roster(participants_number: int, roster: Sequence[RosterEntry]) -> None:
+    """The roster rules, usable before any participant has a provider user."""
     if not MINIMUM_PARTICIPANTS <= participants_number <= MAXIMUM_PARTICIPANTS:
         raise InvalidRoster(
             f"the number of participants must be between {MINIMUM_PARTICIPANTS} and {MAXIMUM_PARTICIPANTS}"

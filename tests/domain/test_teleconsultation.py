@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domain.errors import InvalidRoster, NoConfiguredGroup, NoPlusUser, TeleconsultationLocked
+from domain.privileges import Privilege, PrivilegePolicy
+from domain.teleconsultation import Teleconsultation
+from tests.builders import T0, make_participant, make_schedule, make_teleconsultation
+
+privileges = st.sampled_from(list(Privilege))
+
+
+@st.composite
+def rosters(draw: st.DrawFn) -> tuple[int, list[Privilege]]:
+    number = draw(st.integers(min_value=2, max_value=25))
+    known = draw(st.lists(privileges, max_size=number))
+    return number, known
+
+
+@given(rosters())
+def test_a_roster_is_complete_exactly_when_everyone_is_known_and_needs_a_plus_user(
+    roster: tuple[int, list[Privilege]],
+) -> None:
+    number, known = roster
+    participants = tuple(make_participant(f"u{i}", privilege) for i, privilege in enumerate(known))
+    complete = len(known) == number
+    if complete and Privilege.PLUS not in known:
+        with pytest.raises(NoPlusUser):
+            make_teleconsultation(participants=participants, number=number)
+        return
+    teleconsultation = make_teleconsultation(participants=participants, number=number)
+    assert teleconsultation.is_complete == complete
+    assert teleconsultation.needs_room == complete
+
+
+@given(
+    offset=st.timedeltas(min_value=timedelta(hours=-48), max_value=timedelta(hours=48)),
+    period=st.timedeltas(min_value=timedelta(0), max_value=timedelta(hours=24)),
+    complete=st.booleans(),
+    has_room=st.booleans(),
+)
+def test_the_link_appears_exactly_when_changes_stop_being_accepted(
+    offset: timedelta, period: timedelta, complete: bool, has_room: bool
+) -> None:
+    doctor = make_participant("doc", access_link="https://video.invalid/doc")
+    roster = (doctor, make_participant("pat", Privilege.BASIC)) if complete else (doctor,)
+    teleconsultation = make_teleconsultation(participants=roster, number=2)
+    if complete and has_room:
+        teleconsultation.attach_room(
+            "room-1", {p.provider_user_id: f"https://video.invalid/{p.user_id}" for p in roster}
+        )
+    now = T0 + offset
+    locked = teleconsultation.is_locked(now, period)
+    link = teleconsultation.visible_link(teleconsultation.participants[0], now, period)
+    assert locked == (complete and now >= T0 - period)
+    assert (link is not None) == (locked and complete and has_room)
+    if locked:
+        with pytest.raises(TeleconsultationLocked):
+            teleconsultation.revise(now=now, immutable_period=period, schedule=make_schedule(T0 + timedelta(days=1)))
+    else:
+        teleconsultation.revise(now=now, immutable_period=period)
+
+
+def test_plus_beats_basic_and_unknown_groups_are_named() -> None:
+    policy = PrivilegePolicy(basic_groups=frozenset({"patient"}), plus_groups=frozenset({"doctor"}))
+    assert policy.privilege_for("u", ["patient", "doctor"]) is Privilege.PLUS
+    assert policy.privilege_for("u", ["patient"]) is Privilege.BASIC
+    with pytest.raises(NoConfiguredGroup, match="user u3 has no group"):
+        policy.privilege_for("u3", ["nurse"])
+
+
+def test_roster_size_and_duplicates_are_checked() -> None:
+    with pytest.raises(InvalidRoster):
+        make_teleconsultation(participants=(make_participant("a"),), number=1)
+    with pytest.raises(InvalidRoster):
+        make_teleconsultation(participants=(make_participant("a"),), number=26)
+    with pytest.raises(InvalidRoster, match="more participants"):
+        make_teleconsultation(
+            participants=(make_participant("a"), make_participant("b"), make_participant("c")), number=2
+        )
+    with pytest.raises(InvalidRoster, match="more than once"):
+        make_teleconsultation(participants=(make_participant("a"), make_participant("a")), number=3)
+
+
+def _complete_with_room() -> Teleconsultation:
+    teleconsultation = make_teleconsultation()
+    teleconsultation.attach_room(
+        "room-1", {p.provider_user_id: "https://x/" + p.user_id for p in teleconsultation.participants}
+    )
+    return teleconsultation
+
+
+def test_changing_participants_or_duration_replaces_the_room() -> None:
+    early = T0 - timedelta(days=1)
+    teleconsultation = _complete_with_room()
+    change = teleconsultation.revise(now=early, immutable_period=timedelta(0), schedule=make_schedule(minutes=30))
+    assert change.obsolete_room_id == "room-1"
+    assert change.needs_new_room
+    assert teleconsultation.room_id is None
+    assert all(p.access_link is None for p in teleconsultation.participants)
+
+    teleconsultation = _complete_with_room()
+    new_roster = (make_participant("doc-1"), make_participant("pat-2", Privilege.BASIC))
+    change = teleconsultation.revise(
+        now=early, immutable_period=timedelta(0), participants=new_roster, participants_number=2
+    )
+    assert change.obsolete_room_id == "room-1"
+    assert change.needs_new_room
+
+
+def test_moving_the_start_or_renaming_keeps_the_room_and_the_links() -> None:
+    early = T0 - timedelta(days=1)
+    teleconsultation = _complete_with_room()
+    change = teleconsultation.revise(
+        now=early, immutable_period=timedelta(0), schedule=make_schedule(T0 + timedelta(hours=2))
+    )
+    assert change.obsolete_room_id is None
+    assert not change.needs_new_room
+    renamed = tuple(make_participant(p.user_id, p.privilege, full_name="Other") for p in teleconsultation.participants)
+    change = teleconsultation.revise(now=early, immutable_period=timedelta(0), participants=renamed)
+    assert change.obsolete_room_id is None
+    assert teleconsultation.room_id == "room-1"
+    assert all(p.access_link for p in teleconsultation.participants)
+    assert {p.full_name for p in teleconsultation.participants} == {"Other"}
+
+
+def test_shrinking_the_expected_number_below_the_known_ones_is_refused_and_growing_it_drops_the_room() -> None:
+    early = T0 - timedelta(days=1)
+    teleconsultation = _complete_with_room()
+    change = teleconsultation.revise(now=early, immutable_period=timedelta(0), participants_number=3)
+    assert change.obsolete_room_id == "room-1"
+    assert not change.needs_new_room
+    assert not teleconsultation.is_complete
+
+
+def test_discarding_returns_the_room_to_delete() -> None:
+    teleconsultation = _complete_with_room()
+    assert teleconsultation.discard() == "room-1"
+    assert teleconsultation.discarded
+    assert not teleconsultation.needs_room

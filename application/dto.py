@@ -83,3 +83,34 @@ class Requester:
 
     user_ids: tuple[str, ...]
     groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryUser:
+    """A user as the identity service knows them."""
+
+    user_id: str
+    full_name: str | None
+    groups: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CallContext:
+    """Request headers to pass on to the identity services the service calls on the caller's behalf."""
+
+    forwarded_headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedIdentity:
+    user_id: str
+    groups: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SdkCredentials:
+    """A token a mobile SDK uses to connect as one provider user."""
+
+    access_token: str
+    expires_at: str  # as the provider wrote it, e.g. "2022-01-10T11:41:19.000Z"
+    user_id: str

@@ -1,0 +1,176 @@
+"""The VideoProvider port spoken to the Kaleyra Video REST API v2."""
+
+from __future__ import annotations
+
+import random
+from typing import Any, TypeVar
+
+import aiohttp
+import msgspec
+from yarl import URL
+
+from adapters.kaleyra import wire
+from adapters.kaleyra.settings import KaleyraSettings
+from adapters.kaleyra.transport import PROVIDER, KaleyraTransport, Reply, Sleep, fail
+from application.dto import ProvisionedRoom, RoomDetails, RoomSpec, SdkCredentials
+from application.errors import ProviderError
+from application.ports import SdkCredentialIssuer, VideoProvider
+from domain.privileges import Privilege
+
+T = TypeVar("T")
+
+CALL_TYPE = "audio_video"
+# Stops a misbehaving server that always answers has_more=true from keeping us paging forever.
+MAX_UPLOAD_PAGES = 1000
+
+
+class KaleyraVideoProvider(VideoProvider, SdkCredentialIssuer):
+    """Kaleyra users, rooms, uploads, SDK credentials, company backgrounds and transcriptions.
+
+    The session is injected and owned by the caller; this class never opens or closes one.
+    """
+
+    name = PROVIDER
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        settings: KaleyraSettings,
+        *,
+        sleep: Sleep | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._settings = settings
+        self._http = KaleyraTransport(session, settings, sleep=sleep, rng=rng)
+
+    async def create_user(self, privilege: Privilege) -> str:
+        operation = "create_user"
+        body = wire.encode(wire.CreateUserRequest(role=privilege.value))
+        reply = await self._http.send(operation, "POST", self._http.url("v2", "users"), json=body)
+        user_id = _decode(operation, _ok(operation, reply), wire.CreateUserResponse).provider_user_id()
+        if not user_id:
+            raise ProviderError(PROVIDER, operation, "no user id in response")
+        return user_id
+
+    async def create_room(self, spec: RoomSpec) -> ProvisionedRoom:
+        operation = "create_room"
+        request = wire.CreateRoomRequest(
+            participants=[
+                wire.RoomParticipant(
+                    user_id=member.provider_user_id,
+                    is_admin=member.privilege is Privilege.PLUS,
+                    tools=msgspec.UNSET if member.tools is None else dict(member.tools),
+                )
+                for member in spec.members
+            ],
+            recording=self._settings.recording,
+            call_type=CALL_TYPE,
+            live=self._settings.live,
+            duration=msgspec.UNSET if spec.duration_seconds is None else spec.duration_seconds,
+        )
+        reply = await self._http.send(operation, "POST", self._http.url("v2", "rooms"), json=wire.encode(request))
+        created = _decode(operation, _ok(operation, reply), wire.CreateRoomResponse)
+        room_id = created.resolved_room_id()
+        if not room_id:
+            raise ProviderError(PROVIDER, operation, "no room id in response")
+        links = created.links()
+        missing = [m.provider_user_id for m in spec.members if m.provider_user_id not in links]
+        if missing:
+            raise ProviderError(PROVIDER, operation, f"no link for {len(missing)} participant(s)")
+        return ProvisionedRoom(
+            room_id=room_id, links={m.provider_user_id: links[m.provider_user_id] for m in spec.members}
+        )
+
+    async def delete_room(self, room_id: str) -> None:
+        await self._delete("delete_room", self._http.url("v2", "rooms", room_id))
+
+    async def room_details(self, room_id: str) -> RoomDetails | None:
+        operation = "room_details"
+        reply = await self._http.send(operation, "GET", self._http.url("v2", "rooms", room_id))
+        if reply.status == 404:
+            return None
+        return _decode(operation, _ok(operation, reply), wire.RoomResponse).details()
+
+    async def sdk_credentials(self, provider_user_id: str, expires_in: int) -> SdkCredentials:
+        operation = "sdk_credentials"
+        body = wire.encode(wire.SdkCredentialsRequest(user_id=provider_user_id, expires_in=expires_in))
+        reply = await self._http.send(operation, "POST", self._http.url("v2", "sdk", "credentials"), json=body)
+        issued = _decode(operation, _ok(operation, reply), wire.SdkCredentialsResponse)
+        return SdkCredentials(issued.access_token, issued.expires_at, issued.user_id or provider_user_id)
+
+    async def list_uploads(self, room_id: str) -> list[str]:
+        """Keys of every file uploaded in the room, across all pages."""
+        operation = "list_uploads"
+        url = self._http.url("v2", "uploads")
+        keys: list[str] = []
+        offset = 0
+        for _ in range(MAX_UPLOAD_PAGES):
+            params = {"room_id": room_id, "offset": str(offset), "limit": str(self._settings.uploads_page_size)}
+            reply = await self._http.send(operation, "GET", url, params=params)
+            page = _decode(operation, _ok(operation, reply), wire.UploadsPage)
+            keys.extend(upload.key for upload in page.uploads)
+            if not page.has_more or not page.uploads:
+                return keys
+            offset += len(page.uploads)
+        raise ProviderError(PROVIDER, operation, "too many pages")
+
+    async def delete_upload(self, key: str) -> None:
+        await self._delete("delete_upload", self._http.url("v2", "uploads", key))
+
+    async def upload_background(self, filename: str, content_type: str, data: bytes) -> dict[str, Any]:
+        """Kaleyra's answer: `alias`, `url` and `creation_date` of the new background."""
+        operation = "upload_background"
+        form = aiohttp.FormData()
+        form.add_field("file", data, filename=filename, content_type=content_type)
+        url = self._http.url("v2", "company", "backgrounds")
+        reply = await self._http.send(operation, "POST", url, form=form)
+        background = _decode(operation, _ok(operation, reply), wire.Background)
+        if not background.alias:
+            raise ProviderError(PROVIDER, operation, "no alias in response")
+        return wire.to_builtins(background)
+
+    async def set_default_background(self, alias: str) -> dict[str, Any]:
+        """The updated company object, with the keys Kaleyra sent among those the contract lists."""
+        operation = "set_default_background"
+        body = wire.encode(wire.UpdateCompanyRequest(background_alias=alias))
+        reply = await self._http.send(operation, "PATCH", self._http.url("v2", "company"), json=body)
+        return wire.to_builtins(_decode(operation, _ok(operation, reply), wire.Company))
+
+    async def transcription(self, room_id: str, session_id: str, fmt: str, max_bytes: int) -> str:
+        """The session's transcription text; the body is abandoned as soon as it exceeds `max_bytes`."""
+        operation = "transcription"
+        url = self._http.url("v2", "rooms", room_id, "sessions", session_id, "transcription")
+        reply = await self._http.send(
+            operation,
+            "GET",
+            url,
+            params={"format": fmt},
+            max_bytes=max_bytes,
+            too_large="transcription too large",
+            accept="text/plain, application/json",
+        )
+        body = _ok(operation, reply)
+        if "json" in reply.content_type:
+            return _decode(operation, body, wire.TranscriptionResponse).transcription
+        try:
+            return body.decode(reply.charset or "utf-8")
+        except (UnicodeDecodeError, LookupError):
+            raise ProviderError(PROVIDER, operation, "undecodable response") from None
+
+    async def _delete(self, operation: str, url: URL) -> None:
+        reply = await self._http.send(operation, "DELETE", url)
+        if reply.status != 404:  # already gone counts as deleted
+            _ok(operation, reply)
+
+
+def _ok(operation: str, reply: Reply) -> bytes:
+    if not 200 <= reply.status < 300:
+        raise fail(operation, reply)
+    return reply.body
+
+
+def _decode(operation: str, body: bytes, kind: type[T]) -> T:
+    try:
+        return msgspec.json.decode(body, type=kind)
+    except msgspec.DecodeError:
+        raise ProviderError(PROVIDER, operation, "undecodable response") from None

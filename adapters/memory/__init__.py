@@ -1,0 +1,1 @@
+"""In-memory adapters: production-quality fakes of the ports."""

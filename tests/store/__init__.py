@@ -1,0 +1,1 @@
+"""Persistence adapters: the repository contract on every implementation, and MongoDB specifics."""

@@ -1,0 +1,69 @@
+"""Persistence fixtures: one embedded wire server for the session, a fresh database for every test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import UTC, timedelta
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from adapters.memory.clock import FixedClock
+from adapters.mongo.embedded import MEMORY, EmbeddedMongoServer
+from adapters.mongo.lifecycle import MongoStore, open_mongo_store
+from tests.builders import T0
+
+TELECONSULTATIONS = "teleconsultations"
+USER_MAP = "teleconsultations_users"
+
+RawDatabase = AsyncDatabase[dict[str, Any]]
+
+
+# The server object holds no event-loop state (a plain child process), so a session-loop fixture
+# can serve tests that each run on their own function-scoped loop.
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def embedded_server() -> AsyncIterator[EmbeddedMongoServer]:
+    async with EmbeddedMongoServer(MEMORY) as server:
+        yield server
+
+
+@dataclass(frozen=True)
+class MongoTarget:
+    url: str
+    database: str
+
+
+@pytest.fixture
+def mongo_target(embedded_server: EmbeddedMongoServer) -> MongoTarget:
+    return MongoTarget(url=embedded_server.url, database=f"test_{uuid.uuid4().hex}")
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(T0 - timedelta(days=1))
+
+
+def open_test_store(target: MongoTarget, clock: FixedClock) -> AbstractAsyncContextManager[MongoStore]:
+    return open_mongo_store(target.url, target.database, TELECONSULTATIONS, USER_MAP, clock=clock)
+
+
+@pytest.fixture
+async def mongo_store(mongo_target: MongoTarget, clock: FixedClock) -> AsyncIterator[MongoStore]:
+    async with open_test_store(mongo_target, clock) as store:
+        yield store
+
+
+@pytest.fixture
+async def raw_database(mongo_target: MongoTarget) -> AsyncIterator[RawDatabase]:
+    """The test's database seen through a bare driver, to check what is really stored."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_target.url, tz_aware=True, tzinfo=UTC)
+    try:
+        yield client[mongo_target.database]
+    finally:
+        await client.close()

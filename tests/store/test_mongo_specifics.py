@@ -1,0 +1,322 @@
+"""What only the MongoDB adapter promises: the stored shape, indexes, failures, and the embedded server."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+import warnings
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import bson
+import pytest
+from beanie import init_beanie
+from bson.codec_options import CodecOptions
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pymongo import AsyncMongoClient
+
+from adapters.memory.clock import FixedClock
+from adapters.mongo.documents import WRITER_ID, BoundDocuments, bind_documents
+from adapters.mongo.embedded import MEMORY, EmbeddedMongoServer, EmbeddedServerError
+from adapters.mongo.lifecycle import MongoStore, MongoTimeouts, open_mongo_store
+from adapters.mongo.mapping import to_document, to_domain
+from application.dto import UserMapping
+from application.errors import StoreUnavailable
+from domain.duration_policy import Schedule
+from domain.privileges import Privilege
+from domain.teleconsultation import Participant, Teleconsultation
+from tests.builders import make_teleconsultation
+from tests.store.conftest import TELECONSULTATIONS, USER_MAP, MongoTarget, RawDatabase
+
+ROOT = Path(__file__).resolve().parents[2]
+STANDARD_FIELDS = {"_id", "__STATE__", "createdAt", "updatedAt", "creatorId", "updaterId"}
+QUICK = MongoTimeouts(server_selection_ms=300, connect_ms=300, socket_ms=1_000, ping_seconds=0.5)
+
+
+async def add_one(store: MongoStore) -> Teleconsultation:
+    teleconsultation = make_teleconsultation(id=await store.teleconsultations.next_id())
+    await store.teleconsultations.add(teleconsultation)
+    return teleconsultation
+
+
+async def test_a_teleconsultation_is_stored_with_the_crud_field_names(
+    mongo_store: MongoStore, raw_database: RawDatabase, clock: FixedClock
+) -> None:
+    teleconsultation = await add_one(mongo_store)
+    raw = await raw_database[TELECONSULTATIONS].find_one({})
+    assert raw is not None
+    assert set(raw) == STANDARD_FIELDS | {
+        "bandyerRoomId",
+        "participantsNumber",
+        "participants",
+        "startDate",
+        "endDate",
+        "version",
+    }
+    assert str(raw["_id"]) == teleconsultation.id
+    assert raw["__STATE__"] == "PUBLIC"
+    assert raw["createdAt"] == raw["updatedAt"] == clock.now()
+    assert raw["creatorId"] == raw["updaterId"] == WRITER_ID
+    assert raw["bandyerRoomId"] is None
+    assert (raw["participantsNumber"], raw["version"]) == (2, 1)
+    assert raw["startDate"] == teleconsultation.schedule.start
+    assert set(raw["participants"][0]) == {
+        "userId",
+        "resolvedUserId",
+        "userBandyerId",
+        "accessLinkURL",
+        "privilege",
+        "groups",
+        "fullName",
+        "language",
+    }
+    assert raw["participants"][0]["privilege"] == "plus"
+
+
+async def test_a_save_moves_updated_at_and_a_discard_moves_to_the_trash(
+    mongo_store: MongoStore, raw_database: RawDatabase, clock: FixedClock
+) -> None:
+    teleconsultation = await add_one(mongo_store)
+    created = clock.now()
+    teleconsultation.attach_room("room-1", {"p-doc-1": "https://video.invalid/1"})
+    await mongo_store.teleconsultations.save(teleconsultation)
+    raw = await raw_database[TELECONSULTATIONS].find_one({})
+    assert raw is not None
+    assert (raw["bandyerRoomId"], raw["participants"][0]["accessLinkURL"]) == ("room-1", "https://video.invalid/1")
+    later = clock.advance(timedelta(minutes=5))
+    teleconsultation.discard()
+    await mongo_store.teleconsultations.save(teleconsultation)
+    raw = await raw_database[TELECONSULTATIONS].find_one({})
+    assert raw is not None
+    assert (raw["__STATE__"], raw["bandyerRoomId"], raw["version"]) == ("TRASH", None, 3)
+    assert (raw["createdAt"], raw["updatedAt"]) == (created, later)
+
+
+async def test_fields_the_service_does_not_know_survive_a_save(
+    mongo_store: MongoStore, raw_database: RawDatabase
+) -> None:
+    teleconsultation = await add_one(mongo_store)
+    await raw_database[TELECONSULTATIONS].update_one({}, {"$set": {"teleconsultationState": "legacy"}})
+    await mongo_store.teleconsultations.save(teleconsultation)
+    raw = await raw_database[TELECONSULTATIONS].find_one({})
+    assert raw is not None
+    assert raw["teleconsultationState"] == "legacy"
+
+
+async def test_a_document_of_another_shape_is_store_unavailable(
+    mongo_store: MongoStore, raw_database: RawDatabase
+) -> None:
+    teleconsultation = await add_one(mongo_store)
+    await raw_database[TELECONSULTATIONS].update_one({}, {"$unset": {"participants": ""}})
+    with pytest.raises(StoreUnavailable, match="expected shape"):
+        await mongo_store.teleconsultations.get(teleconsultation.id)
+
+
+async def test_a_user_mapping_is_stored_with_the_crud_field_names_and_a_unique_index(
+    mongo_store: MongoStore, raw_database: RawDatabase
+) -> None:
+    await mongo_store.user_ids.add(UserMapping("auth0|abc", "kaleyra_1", "Joe Smith", ("doctor",)))
+    raw = await raw_database[USER_MAP].find_one({})
+    assert raw is not None
+    assert set(raw) == STANDARD_FIELDS | {"receivedUserId", "bandyerId", "fullName", "groups"}
+    assert (raw["receivedUserId"], raw["bandyerId"], raw["groups"]) == ("auth0|abc", "kaleyra_1", ["doctor"])
+    indexes = (await raw_database[USER_MAP].index_information()).values()
+    assert any(i["key"] == [("receivedUserId", 1)] and i.get("unique") for i in indexes)
+
+
+async def test_collection_names_come_from_the_configuration(
+    mongo_target: MongoTarget, raw_database: RawDatabase
+) -> None:
+    async with (
+        open_mongo_store(mongo_target.url, mongo_target.database, "tc_a", "users_a") as first,
+        open_mongo_store(mongo_target.url, mongo_target.database, "tc_b", "users_b") as second,
+    ):
+        in_first = await add_one(first)
+        await second.user_ids.add(UserMapping("u", "p"))
+        assert await raw_database["tc_a"].count_documents({}) == 1
+        assert await raw_database["tc_b"].count_documents({}) == 0
+        assert await raw_database["users_b"].count_documents({}) == 1
+        assert await first.user_ids.find("u") is None
+        assert (await first.teleconsultations.get(in_first.id)).id == in_first.id
+    assert not {TELECONSULTATIONS, USER_MAP} & set(await raw_database.list_collection_names())
+
+
+async def test_an_unreachable_server_is_store_unavailable_quickly() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    started = time.monotonic()
+    with pytest.raises(StoreUnavailable):
+        async with open_mongo_store(f"mongodb://127.0.0.1:{closed_port}/", "db", "tc", "users", timeouts=QUICK):
+            pass
+    assert time.monotonic() - started < 3
+
+
+def test_a_store_whose_server_went_away_is_unavailable_and_not_ready() -> None:
+    # Closing a client whose monitor is reconnecting cancels it mid-connect; pymongo 4.20 closes that
+    # socket on OSError but not on CancelledError, and the loop keeps it until it closes. So this runs
+    # on a loop of its own, and the driver's ResourceWarning is collected before the test ends.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        asyncio.run(lose_the_server())
+        gc.collect()
+
+
+async def lose_the_server() -> None:
+    async with (
+        EmbeddedMongoServer(MEMORY) as server,
+        open_mongo_store(server.url, "db", "tc", "u", timeouts=QUICK) as store,
+    ):
+        teleconsultation = await add_one(store)
+        assert await store.ping()
+        await server.stop()
+        with pytest.raises(StoreUnavailable):
+            await store.teleconsultations.get(teleconsultation.id)
+        with pytest.raises(StoreUnavailable):
+            await store.user_ids.find("anyone")
+        assert not await store.ping()
+
+
+def is_running(pid: int) -> bool:
+    """Whether the process exists and is not a zombie (a container's init may never reap it)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+async def test_data_survives_a_restart_and_no_server_outlives_its_context(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    async with EmbeddedMongoServer(data) as server, open_mongo_store(server.url, "db", "tc", "u") as store:
+        teleconsultation = await add_one(store)
+        await store.user_ids.add(UserMapping("auth0|abc", "kaleyra_1"))
+        pid = server.pid
+    assert pid is not None
+    assert not is_running(pid)
+    assert "secantus listening" in (data / "secantusd.log").read_text()
+    async with EmbeddedMongoServer(data) as server, open_mongo_store(server.url, "db", "tc", "u") as store:
+        assert await store.teleconsultations.get(teleconsultation.id) == teleconsultation
+        assert await store.user_ids.find("auth0|abc") == UserMapping("auth0|abc", "kaleyra_1")
+
+
+async def test_a_server_that_cannot_start_reports_its_output(tmp_path: Path) -> None:
+    async with EmbeddedMongoServer(tmp_path):
+        second = EmbeddedMongoServer(tmp_path)
+        with pytest.raises(EmbeddedServerError, match="exited with code") as failure:
+            async with second:
+                pass
+        assert "WiredTiger" in str(failure.value)
+        assert second.pid is None
+
+
+async def test_an_unusable_data_directory_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(EmbeddedServerError, match="embedded data directory"):
+        async with EmbeddedMongoServer(tmp_path / "a-file" / "data"):
+            pass
+
+
+async def test_a_missing_server_points_to_the_embedded_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(EmbeddedServerError, match=r"'embedded' extra"):
+        async with EmbeddedMongoServer(MEMORY):
+            pass
+
+
+def test_the_server_dies_with_the_process_that_started_it() -> None:
+    script = textwrap.dedent(
+        """
+        import asyncio
+        from adapters.mongo.embedded import EmbeddedMongoServer
+        async def main():
+            async with EmbeddedMongoServer(":memory:") as server:
+                print(server.pid, flush=True)
+                await asyncio.sleep(120)
+        asyncio.run(main())
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, env=env, cwd=ROOT) as parent:
+        assert parent.stdout is not None
+        server_pid = int(parent.stdout.readline())
+        parent.send_signal(signal.SIGKILL)  # no atexit, no finally: only the kernel can clean up now
+    try:
+        deadline = time.monotonic() + 10
+        while is_running(server_pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not is_running(server_pid)
+    finally:
+        if is_running(server_pid):
+            os.kill(server_pid, signal.SIGKILL)
+
+
+texts = st.text(max_size=12)
+maybe_texts = st.none() | texts
+participants = st.builds(
+    Participant,
+    user_id=texts,
+    resolved_user_id=texts,
+    provider_user_id=texts,
+    privilege=st.sampled_from(Privilege),
+    full_name=maybe_texts,
+    groups=st.lists(texts, max_size=3).map(tuple),
+    language=maybe_texts,
+    access_link=maybe_texts,
+)
+zones = st.sampled_from([UTC, timezone(timedelta(hours=2)), timezone(-timedelta(hours=5, minutes=30))])
+# BSON keeps milliseconds; the adapters document that truncation and the contract suite tests it.
+moments = st.datetimes(datetime(1971, 1, 1), datetime(2200, 1, 1), timezones=zones).map(
+    lambda m: m.replace(microsecond=m.microsecond // 1000 * 1000)
+)
+
+
+@st.composite
+def teleconsultations(draw: st.DrawFn) -> Teleconsultation:
+    start = draw(moments)
+    return Teleconsultation(
+        id=draw(st.binary(min_size=12, max_size=12)).hex(),
+        participants_number=draw(st.integers(0, 25)),
+        participants=tuple(draw(st.lists(participants, max_size=3))),
+        schedule=Schedule(start, start + timedelta(milliseconds=draw(st.integers(0, 86_400_000)))),
+        room_id=draw(maybe_texts),
+        version=draw(st.integers(0, 2**31)),
+        discarded=draw(st.booleans()),
+    )
+
+
+@pytest.fixture
+async def bound_documents(mongo_target: MongoTarget) -> AsyncIterator[BoundDocuments]:
+    """Document classes initialised once; the property below only converts, it never writes."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_target.url)
+    try:
+        documents = bind_documents("tc", "users", "cleanups")
+        await init_beanie(database=client[mongo_target.database], document_models=list(documents))
+        yield documents
+    finally:
+        await client.close()
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(teleconsultation=teleconsultations())
+async def test_mapping_round_trips_through_bson(
+    bound_documents: BoundDocuments, teleconsultation: Teleconsultation
+) -> None:
+    model = bound_documents.teleconsultations
+    document = to_document(teleconsultation, model, now=datetime(2030, 1, 1, tzinfo=UTC))
+    assert to_domain(document) == teleconsultation
+    stored: dict[str, Any] = bson.decode(
+        bson.encode(document.model_dump(by_alias=True)), codec_options=CodecOptions(tz_aware=True, tzinfo=UTC)
+    )
+    assert to_domain(model.model_validate(stored)) == teleconsultation

@@ -1,0 +1,245 @@
+"""One contract for the persistence ports, run on the in-memory fakes and on MongoDB over the wire."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from adapters.memory.cleanups import InMemoryPendingRoomCleanups
+from adapters.memory.clock import FixedClock
+from adapters.memory.repository import InMemoryTeleconsultationRepository, InMemoryUserIdMap
+from application.dto import UserMapping
+from application.errors import AlreadyMapped, ConcurrentUpdate, NotFound
+from application.ports import PendingRoomCleanups, TeleconsultationRepository, UserIdMap
+from domain.duration_policy import Schedule
+from domain.privileges import Privilege
+from domain.teleconsultation import Teleconsultation
+from tests.builders import make_participant
+from tests.store.conftest import MongoTarget, open_test_store
+
+OBJECT_ID = re.compile(r"[0-9a-f]{24}")
+PLUS_THREE = timezone(timedelta(hours=3))
+
+
+@dataclass(frozen=True)
+class Ports:
+    teleconsultations: TeleconsultationRepository
+    user_ids: UserIdMap
+    cleanups: PendingRoomCleanups
+
+
+@pytest.fixture(params=["memory", "mongo"])
+async def ports(request: pytest.FixtureRequest, mongo_target: MongoTarget, clock: FixedClock) -> AsyncIterator[Ports]:
+    if request.param == "memory":
+        yield Ports(InMemoryTeleconsultationRepository(), InMemoryUserIdMap(), InMemoryPendingRoomCleanups())
+        return
+    async with open_test_store(mongo_target, clock) as store:
+        yield Ports(store.teleconsultations, store.user_ids, store.cleanups)
+
+
+async def a_teleconsultation(repository: TeleconsultationRepository, **overrides: object) -> Teleconsultation:
+    """Every field set, the participants as different as they can be, the start in another time zone."""
+    fields: dict[str, object] = {
+        "id": await repository.next_id(),
+        "participants_number": 3,
+        "participants": (
+            make_participant("doc-1", access_link="https://video.invalid/r/1", groups=("doctor", "admin")),
+            make_participant(
+                "pat-1", Privilege.BASIC, resolved_user_id="auth0|pat-1", full_name=None, groups=(), language=None
+            ),
+        ),
+        "schedule": Schedule(
+            datetime(2030, 3, 1, 9, 0, 0, 123000, tzinfo=PLUS_THREE), datetime(2030, 3, 1, 10, 0, tzinfo=UTC)
+        ),
+        "room_id": "room-e1dab12e6ee4",
+    }
+    fields.update(overrides)
+    return Teleconsultation(**fields)  # type: ignore[arg-type]
+
+
+async def stored(repository: TeleconsultationRepository, **overrides: object) -> Teleconsultation:
+    teleconsultation = await a_teleconsultation(repository, **overrides)
+    await repository.add(teleconsultation)
+    return teleconsultation
+
+
+async def test_ids_are_distinct_24_hex_strings(ports: Ports) -> None:
+    ids = [await ports.teleconsultations.next_id() for _ in range(50)]
+    assert all(OBJECT_ID.fullmatch(i) for i in ids)
+    assert len(set(ids)) == len(ids)
+
+
+async def test_add_stores_version_1_and_get_returns_every_field(ports: Ports) -> None:
+    teleconsultation = await a_teleconsultation(ports.teleconsultations)
+    await ports.teleconsultations.add(teleconsultation)
+    assert teleconsultation.version == 1
+    got = await ports.teleconsultations.get(teleconsultation.id)
+    assert got == teleconsultation
+    assert got.participants[1].full_name is None
+    assert got.participants[1].groups == ()
+    assert got.participants[0].access_link == "https://video.invalid/r/1"
+
+
+async def test_datetimes_come_back_in_utc_at_the_same_instant(ports: Ports) -> None:
+    teleconsultation = await stored(ports.teleconsultations)
+    got = await ports.teleconsultations.get(teleconsultation.id)
+    assert got.schedule == teleconsultation.schedule
+    assert got.schedule.start.tzinfo is UTC
+    assert got.schedule.end.tzinfo is UTC
+    assert got.schedule.start == datetime(2030, 3, 1, 6, 0, 0, 123000, tzinfo=UTC)
+
+
+async def test_datetimes_are_kept_to_the_millisecond(ports: Ports) -> None:
+    start = datetime(2030, 3, 1, 9, 0, 0, 123456, tzinfo=PLUS_THREE)
+    teleconsultation = await stored(ports.teleconsultations, schedule=Schedule(start, start + timedelta(hours=1)))
+    got = await ports.teleconsultations.get(teleconsultation.id)
+    assert got.schedule.start == start.replace(microsecond=123000)
+
+
+async def test_an_incomplete_teleconsultation_has_no_room(ports: Ports) -> None:
+    incomplete = await stored(ports.teleconsultations, room_id=None, participants=(make_participant("doc-1"),))
+    got = await ports.teleconsultations.get(incomplete.id)
+    assert got.room_id is None
+    assert got == incomplete
+
+
+@pytest.mark.parametrize("malformed", ["", "abc", "z" * 24, "0" * 25, "../" * 8, "0123456789abcdef0123456 "])
+async def test_a_malformed_id_is_not_found(ports: Ports, malformed: str) -> None:
+    with pytest.raises(NotFound):
+        await ports.teleconsultations.get(malformed)
+
+
+async def test_an_unknown_id_is_not_found(ports: Ports) -> None:
+    await stored(ports.teleconsultations)
+    with pytest.raises(NotFound):
+        await ports.teleconsultations.get(await ports.teleconsultations.next_id())
+
+
+async def test_ids_are_case_insensitive_and_returned_in_lower_case(ports: Ports) -> None:
+    teleconsultation = await stored(ports.teleconsultations)
+    got = await ports.teleconsultations.get(teleconsultation.id.upper())
+    assert got.id == teleconsultation.id
+
+
+async def test_changes_are_invisible_until_saved(ports: Ports) -> None:
+    teleconsultation = await stored(ports.teleconsultations)
+    teleconsultation.detach_room()
+    got = await ports.teleconsultations.get(teleconsultation.id)
+    got.attach_room("another-room", {})
+    again = await ports.teleconsultations.get(teleconsultation.id)
+    assert again.room_id == "room-e1dab12e6ee4"
+    assert again.participants[0].access_link == "https://video.invalid/r/1"
+
+
+async def test_save_stores_the_change_and_increments_the_version(ports: Ports) -> None:
+    teleconsultation = await stored(ports.teleconsultations)
+    got = await ports.teleconsultations.get(teleconsultation.id)
+    got.attach_room("room-2", {"p-doc-1": "https://video.invalid/r/2"})
+    await ports.teleconsultations.save(got)
+    assert got.version == 2
+    again = await ports.teleconsultations.get(teleconsultation.id)
+    assert again == got
+    assert again.participants[0].access_link == "https://video.invalid/r/2"
+
+
+async def test_a_stale_copy_cannot_be_saved(ports: Ports) -> None:
+    repository = ports.teleconsultations
+    teleconsultation = await stored(repository)
+    first, second = await repository.get(teleconsultation.id), await repository.get(teleconsultation.id)
+    first.detach_room()
+    await repository.save(first)
+    second.attach_room("lost-update", {})
+    with pytest.raises(ConcurrentUpdate):
+        await repository.save(second)
+    assert second.version == 1
+    assert await repository.get(teleconsultation.id) == first
+
+
+async def test_concurrent_saves_of_one_version_let_exactly_one_win(ports: Ports) -> None:
+    repository = ports.teleconsultations
+    teleconsultation = await stored(repository)
+    copies = [await repository.get(teleconsultation.id) for _ in range(5)]
+    for number, copy in enumerate(copies):
+        copy.attach_room(f"room-{number}", {})
+    outcomes = await asyncio.gather(*(repository.save(c) for c in copies), return_exceptions=True)
+    winners = [c for c, outcome in zip(copies, outcomes, strict=True) if outcome is None]
+    assert len(winners) == 1
+    assert all(isinstance(o, ConcurrentUpdate) for o in outcomes if o is not None)
+    assert await repository.get(teleconsultation.id) == winners[0]
+
+
+async def test_a_discarded_teleconsultation_is_not_found_afterwards(ports: Ports) -> None:
+    repository = ports.teleconsultations
+    teleconsultation = await stored(repository)
+    stale = await repository.get(teleconsultation.id)
+    teleconsultation.discard()
+    await repository.save(teleconsultation)
+    with pytest.raises(NotFound):
+        await repository.get(teleconsultation.id)
+    with pytest.raises(NotFound):
+        await repository.save(stale)
+
+
+async def test_saving_what_was_never_added_is_not_found(ports: Ports) -> None:
+    never_added = await a_teleconsultation(ports.teleconsultations, version=1)
+    with pytest.raises(NotFound):
+        await ports.teleconsultations.save(never_added)
+    with pytest.raises(NotFound):
+        await ports.teleconsultations.save(replace(never_added, id="not-an-object-id"))
+
+
+async def test_adding_an_existing_id_is_a_concurrent_update(ports: Ports) -> None:
+    teleconsultation = await stored(ports.teleconsultations)
+    with pytest.raises(ConcurrentUpdate):
+        await ports.teleconsultations.add(replace(teleconsultation, version=0, room_id=None))
+    assert (await ports.teleconsultations.get(teleconsultation.id)).room_id == "room-e1dab12e6ee4"
+
+
+async def test_adding_a_malformed_id_is_a_programming_error(ports: Ports) -> None:
+    with pytest.raises(ValueError, match="24-hex"):
+        await ports.teleconsultations.add(await a_teleconsultation(ports.teleconsultations, id="tc-1"))
+
+
+async def test_user_mappings_are_found_once_added(ports: Ports) -> None:
+    full = UserMapping("auth0|abc", "kaleyra_1", "Joe Smith", ("doctor", "admin"))
+    bare = UserMapping("pat-1", "kaleyra_2")
+    assert await ports.user_ids.find(full.received_user_id) is None
+    await ports.user_ids.add(full)
+    await ports.user_ids.add(bare)
+    assert await ports.user_ids.find(full.received_user_id) == full
+    assert await ports.user_ids.find(bare.received_user_id) == bare
+    assert await ports.user_ids.find("AUTH0|ABC") is None
+
+
+async def test_a_second_mapping_for_one_user_is_refused(ports: Ports) -> None:
+    first = UserMapping("auth0|abc", "kaleyra_1")
+    await ports.user_ids.add(first)
+    with pytest.raises(AlreadyMapped) as refused:
+        await ports.user_ids.add(UserMapping("auth0|abc", "kaleyra_2"))
+    assert "auth0|abc" not in str(refused.value)
+    assert await ports.user_ids.find("auth0|abc") == first
+
+
+async def test_concurrent_mappings_of_one_user_let_exactly_one_win(ports: Ports) -> None:
+    candidates = [UserMapping("auth0|abc", f"kaleyra_{n}") for n in range(5)]
+    outcomes = await asyncio.gather(*(ports.user_ids.add(m) for m in candidates), return_exceptions=True)
+    winners = [m for m, outcome in zip(candidates, outcomes, strict=True) if outcome is None]
+    assert len(winners) == 1
+    assert all(isinstance(o, AlreadyMapped) for o in outcomes if o is not None)
+    assert await ports.user_ids.find("auth0|abc") == winners[0]
+
+
+async def test_pending_room_cleanups_come_oldest_first_once_each(ports: Ports) -> None:
+    assert await ports.cleanups.pending(10) == []
+    for room in ("room-a", "room-b", "room-a", "room-c"):
+        await ports.cleanups.add(room)
+    assert await ports.cleanups.pending(10) == ["room-a", "room-b", "room-c"]
+    assert await ports.cleanups.pending(2) == ["room-a", "room-b"]
+    await ports.cleanups.remove("room-a")
+    await ports.cleanups.remove("never-added")
+    assert await ports.cleanups.pending(10) == ["room-b", "room-c"]

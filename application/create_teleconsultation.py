@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from application.dto import RosterInput
+from application.dto import CallContext, RosterInput
 from application.ports import TeleconsultationRepository
 from application.rooms import RoomKeeper
 from application.roster import RosterBuilder
@@ -19,6 +19,7 @@ class CreateTeleconsultationCommand:
     start: datetime
     end: datetime | None = None
     duration_seconds: int | None = None
+    context: CallContext = field(default_factory=CallContext)
 
 
 class CreateTeleconsultation:
@@ -42,7 +43,7 @@ class CreateTeleconsultation:
 
     async def execute(self, command: CreateTeleconsultationCommand) -> str:
         schedule = self._durations.schedule(command.start, end=command.end, duration_seconds=command.duration_seconds)
-        participants = await self._roster.build(command.roster)
+        participants = await self._roster.build(command.roster, command.context)
         teleconsultation = Teleconsultation.plan(
             id=await self._repository.next_id(),
             participants_number=command.roster.number,

@@ -58,3 +58,11 @@ class ProviderUnsupported(ApplicationError):
         self.provider = provider
         self.operation = operation
         super().__init__(f"the {provider} video provider does not support {operation}")
+
+
+class IdentityServiceError(ApplicationError):
+    """The identity service or the custom-id service failed to answer."""
+
+    def __init__(self, service: str, detail: str = "request failed") -> None:
+        self.service = service
+        super().__init__(f"{service} {detail}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from application.dto import RoomDetails
+from application.dto import Requester, RoomDetails
 from application.errors import Unauthorized
 from application.ports import Clock, TeleconsultationRepository, VideoProvider
 
@@ -43,11 +43,11 @@ class GetTeleconsultationAccess:
         self._clock = clock
         self._immutable_period = immutable_period
 
-    async def execute(self, teleconsultation_id: str, requester_ids: tuple[str, ...]) -> ParticipantAccess:
-        if not requester_ids:
+    async def execute(self, teleconsultation_id: str, requester: Requester | None) -> ParticipantAccess:
+        if requester is None or not requester.user_ids:
             raise Unauthorized
         teleconsultation = await self._repository.get(teleconsultation_id)
-        participant = teleconsultation.participant(requester_ids)
+        participant = teleconsultation.participant(requester.user_ids)
         if participant is None:
             raise Unauthorized
         details = None

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from application.dto import ProvisionedRoom, RoomDetails, RoomSpec, UserMapping
+from application.dto import (
+    CallContext,
+    DirectoryUser,
+    ProvisionedRoom,
+    RoomDetails,
+    RoomSpec,
+    SdkCredentials,
+    UserMapping,
+    VerifiedIdentity,
+)
 from domain.privileges import Privilege
 from domain.teleconsultation import Teleconsultation
 
@@ -80,3 +90,34 @@ class PendingRoomCleanups(Protocol):
     async def pending(self, limit: int) -> list[str]:
         """Up to `limit` rooms still to delete, oldest first."""
         ...
+
+
+class UserDirectory(Protocol):
+    """The identity service (auth0-client). Raises IdentityServiceError when it cannot answer."""
+
+    async def users(self, user_ids: Sequence[str], context: CallContext) -> dict[str, DirectoryUser]:
+        """The known users among `user_ids`, by id; unknown ids are simply absent."""
+        ...
+
+
+class CustomIdResolver(Protocol):
+    """Translates custom user ids (e.g. a user-manager `_id`) into identity-provider ids."""
+
+    async def resolve(self, custom_ids: Sequence[str], context: CallContext) -> dict[str, str]:
+        """custom id -> identity-provider id for the ids that resolve; others are absent.
+
+        Raises IdentityServiceError when the service cannot answer.
+        """
+        ...
+
+
+class TokenVerifier(Protocol):
+    async def verify(self, token: str) -> VerifiedIdentity:
+        """Check signature, expiry, issuer and audience; raises Unauthorized when any check fails."""
+        ...
+
+
+class SdkCredentialIssuer(Protocol):
+    """Issues mobile-SDK tokens. Raises ProviderError, or ProviderUnsupported when the provider has no SDK."""
+
+    async def sdk_credentials(self, provider_user_id: str, expires_in: int) -> SdkCredentials: ...

@@ -52,6 +52,10 @@ class RoomKeeper:
             opens_at=teleconsultation.schedule.start - self._immutable_period,
         )
         room = await self._provider.create_room(spec)
+        if not all(member.provider_user_id in room.links for member in spec.members):
+            # A room in which someone cannot join is useless: drop it rather than store it.
+            await self.release(room.room_id)
+            raise ProviderError(self._provider.name, "create_room", "returned no link for some participants")
         teleconsultation.attach_room(room.room_id, room.links)
         return room.room_id
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from application.dto import RosterInput
+from application.dto import CallContext, RosterInput
 from application.ports import Clock, TeleconsultationRepository
 from application.rooms import RoomKeeper
 from application.roster import RosterBuilder
@@ -20,6 +20,7 @@ class UpdateTeleconsultationCommand:
     start: datetime | None = None
     end: datetime | None = None
     duration_seconds: int | None = None
+    context: CallContext = field(default_factory=CallContext)
 
 
 class UpdateTeleconsultation:
@@ -52,7 +53,7 @@ class UpdateTeleconsultation:
         now = self._clock.now()
         teleconsultation.ensure_mutable(now, self._immutable_period)
         schedule = self._merged_schedule(teleconsultation, command)
-        participants = None if command.roster is None else await self._roster.build(command.roster)
+        participants = None if command.roster is None else await self._roster.build(command.roster, command.context)
         change = teleconsultation.revise(
             now=now,
             immutable_period=self._immutable_period,

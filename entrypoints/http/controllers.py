@@ -1,0 +1,145 @@
+"""Thin HTTP handlers: body -> command -> use case -> body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, delete, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from application.create_teleconsultation import CreateTeleconsultation, CreateTeleconsultationCommand
+from application.delete_teleconsultation import DeleteTeleconsultation
+from application.dto import ParticipantInput, RosterInput
+from application.get_teleconsultation import GetTeleconsultationAccess
+from application.issue_credentials import IssueCredentials
+from application.update_teleconsultation import UpdateTeleconsultation, UpdateTeleconsultationCommand
+from entrypoints.http.requester import RequesterReader
+from entrypoints.http.schemas import (
+    DEFAULT_EXPIRES_IN,
+    CallParticipant,
+    CreatedTeleconsultation,
+    CreateTeleconsultationBody,
+    CredentialsBody,
+    CredentialsCreated,
+    Participants,
+    ParticipantsBody,
+    RoomDetailsBody,
+    TeleconsultationAccessBody,
+    UpdateTeleconsultationBody,
+)
+
+
+def roster_input(participants: Participants) -> RosterInput:
+    if isinstance(participants, ParticipantsBody):
+        return RosterInput(
+            number=participants.number,
+            data=tuple(
+                ParticipantInput(
+                    user_id=p.userId,
+                    groups=None if p.groups is None else tuple(p.groups),
+                    full_name=p.fullName,
+                    language=p.language,
+                )
+                for p in participants.data
+            ),
+        )
+    return RosterInput(
+        number=len(participants),
+        data=tuple(ParticipantInput(user_id=user_id) for user_id in participants),
+        ids_only=True,
+    )
+
+
+class TeleconsultationController(Controller):
+    path = "/teleconsultation"
+    tags = ["teleconsultation"]
+
+    @post("/", status_code=HTTP_201_CREATED, summary="Plan a teleconsultation")
+    async def create(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[CreateTeleconsultationBody],
+        create_teleconsultation: NamedDependency[CreateTeleconsultation],
+        requester_reader: NamedDependency[RequesterReader],
+    ) -> CreatedTeleconsultation:
+        command = CreateTeleconsultationCommand(
+            roster=roster_input(data.participants),
+            start=data.start_date,
+            end=data.end_date,
+            duration_seconds=data.duration_in_seconds,
+            context=requester_reader.context(request),
+        )
+        return CreatedTeleconsultation(roomId=await create_teleconsultation.execute(command))
+
+    @patch("/{room_id:str}", status_code=HTTP_204_NO_CONTENT, summary="Change a teleconsultation")
+    async def update(
+        self,
+        request: Request[Any, Any, Any],
+        room_id: FromPath[str],
+        data: JSONBody[UpdateTeleconsultationBody],
+        update_teleconsultation: NamedDependency[UpdateTeleconsultation],
+        requester_reader: NamedDependency[RequesterReader],
+    ) -> None:
+        command = UpdateTeleconsultationCommand(
+            teleconsultation_id=room_id,
+            roster=None if data.participants is None else roster_input(data.participants),
+            start=data.start_date,
+            end=data.end_date,
+            duration_seconds=data.duration_in_seconds,
+            context=requester_reader.context(request),
+        )
+        await update_teleconsultation.execute(command)
+
+    @get("/{room_id:str}", summary="The requesting participant's view of a teleconsultation")
+    async def read(
+        self,
+        request: Request[Any, Any, Any],
+        room_id: FromPath[str],
+        get_teleconsultation_access: NamedDependency[GetTeleconsultationAccess],
+        requester_reader: NamedDependency[RequesterReader],
+    ) -> TeleconsultationAccessBody:
+        access = await get_teleconsultation_access.execute(room_id, await requester_reader.requester(request))
+        details = access.details
+        return TeleconsultationAccessBody(
+            bandyerUserId=access.provider_user_id,
+            accessLinkURL=access.access_link,
+            participantsBandyerCall=[CallParticipant(m.provider_user_id, m.full_name) for m in access.members],
+            details=None
+            if details is None
+            else RoomDetailsBody(
+                recording=details.recording,
+                recordingStatus=details.recording_status,
+                callType=details.call_type,
+                description=details.description,
+                status=details.status,
+                disabled=details.disabled,
+                creationDate=details.creation_date,
+                durationInSeconds=details.duration_in_seconds,
+                durationUsedInSeconds=details.duration_used_in_seconds,
+                live=details.live,
+            ),
+        )
+
+    @delete("/{room_id:str}", status_code=HTTP_204_NO_CONTENT, summary="Cancel a teleconsultation")
+    async def remove(
+        self, room_id: FromPath[str], delete_teleconsultation: NamedDependency[DeleteTeleconsultation]
+    ) -> None:
+        await delete_teleconsultation.execute(room_id)
+
+
+@post("/credentials", status_code=HTTP_201_CREATED, summary="A mobile-SDK token for the logged-in user")
+async def issue_credentials(
+    request: Request[Any, Any, Any],
+    issue_credentials: NamedDependency[IssueCredentials],
+    requester_reader: NamedDependency[RequesterReader],
+    data: JSONBody[CredentialsBody | None] = None,
+) -> CredentialsCreated:
+    expires_in = data.expiresIn if data is not None else DEFAULT_EXPIRES_IN
+    credentials = await issue_credentials.execute(
+        await requester_reader.requester(request), expires_in, requester_reader.context(request)
+    )
+    return CredentialsCreated(
+        accessToken=credentials.access_token, expiresAt=credentials.expires_at, bandyerUserId=credentials.user_id
+    )

@@ -1,0 +1,142 @@
+"""The one place where errors become HTTP responses.
+
+Documented errors keep the original service's exact bodies; everything else keeps the CRUD-service
+shape `{statusCode, error, message}`. A client that asks for `application/problem+json` gets RFC 9457
+problem details instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+
+import msgspec
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+
+from application.errors import (
+    ConcurrentUpdate,
+    IdentityServiceError,
+    InvalidRequest,
+    NotFound,
+    ProviderError,
+    ProviderUnsupported,
+    StoreUnavailable,
+    Unauthorized,
+)
+from domain.errors import DomainError, TeleconsultationLocked
+from entrypoints.http.schemas import CrudError, ServiceError
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://teleconsultation-service.dev/problems/"
+
+AnyRequest = Request[Any, Any, Any]
+Handler = Callable[[AnyRequest, Exception], Response[Any]]
+
+
+def failed_prefix(request: AnyRequest) -> str:
+    """'Failed PATCH /teleconsultation' for a PATCH on /teleconsultation/{id}, as the original words it."""
+    template = request.scope.get("path_template") or request.url.path
+    base = template.split("{", 1)[0].rstrip("/") or "/"
+    return f"Failed {request.method} {base}"
+
+
+def _wants_problem(request: AnyRequest) -> bool:
+    return PROBLEM_JSON in request.headers.get("accept", "")
+
+
+def _respond(
+    request: AnyRequest, status: int, body: msgspec.Struct, *, problem_type: str, detail: str, headers: dict[str, str]
+) -> Response[Any]:
+    if _wants_problem(request):
+        problem = {
+            "type": PROBLEM_TYPE_BASE + problem_type,
+            "title": HTTPStatus(status).phrase,
+            "status": status,
+            "detail": detail,
+            "instance": request.url.path,
+        }
+        return Response(problem, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
+
+
+def service_error(status: int, problem_type: str, *, prefixed: bool = True, retry_after: int | None = None) -> Handler:
+    def handle(request: AnyRequest, exc: Exception) -> Response[Any]:
+        message = f"{failed_prefix(request)}: {exc}" if prefixed else str(exc)
+        headers = {"retry-after": str(retry_after)} if retry_after is not None else {}
+        return _respond(
+            request, status, ServiceError(message), problem_type=problem_type, detail=message, headers=headers
+        )
+
+    return handle
+
+
+def crud_error(request: AnyRequest, status: int, message: str, problem_type: str) -> Response[Any]:
+    body = CrudError(statusCode=status, error=HTTPStatus(status).phrase, message=message)
+    return _respond(request, status, body, problem_type=problem_type, detail=message, headers={})
+
+
+def handle_validation(request: AnyRequest, exc: Exception) -> Response[Any]:
+    assert isinstance(exc, ValidationException)
+    return crud_error(request, 400, _validation_message(exc), "invalid-request")
+
+
+def handle_http(request: AnyRequest, exc: Exception) -> Response[Any]:
+    assert isinstance(exc, HTTPException)
+    status = exc.status_code
+    if isinstance(exc, NotFoundException):
+        message = f"Route {request.method}:{request.url.path} not found"
+    elif status == 405:
+        message = f"Method {request.method} is not allowed on {request.url.path}"
+    elif status == 400:
+        message = f"the request body could not be read: {exc.detail}"
+    else:
+        message = exc.detail
+    response = crud_error(request, status, message, HTTPStatus(status).phrase.lower().replace(" ", "-"))
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+def handle_unexpected(request: AnyRequest, exc: Exception) -> Response[Any]:
+    # The stack trace goes to the log, never to the caller; request bodies are never logged.
+    logger.error("unhandled error on %s %s", request.method, request.scope.get("path_template", "?"), exc_info=exc)
+    return crud_error(request, 500, "Something went wrong", "internal-error")
+
+
+def _validation_message(exc: ValidationException) -> str:
+    problems = exc.extra if isinstance(exc.extra, list) else []
+    parts = []
+    for problem in problems:
+        if not isinstance(problem, dict):
+            continue
+        source = problem.get("source", "body")
+        key = problem.get("key")
+        text = str(problem.get("message", "is invalid"))
+        # Litestar names the whole body "data"; callers know it as the body.
+        where = source if key in (None, "", "data") else f"{source}.{key}"
+        parts.append(f"{where}: {text}")
+    if parts:
+        return "; ".join(parts)
+    return str(exc.detail or "the request is invalid")
+
+
+EXCEPTION_HANDLERS: dict[type[Exception] | int, Handler] = {
+    TeleconsultationLocked: service_error(409, "teleconsultation-locked"),
+    DomainError: service_error(400, "rule-violated"),
+    InvalidRequest: service_error(400, "invalid-request"),
+    NotFound: service_error(404, "not-found", prefixed=False),
+    Unauthorized: service_error(401, "unauthorized", prefixed=False),
+    ConcurrentUpdate: service_error(409, "concurrent-update"),
+    ProviderUnsupported: service_error(501, "provider-unsupported"),
+    ProviderError: service_error(502, "provider-failed"),
+    IdentityServiceError: service_error(502, "identity-service-failed"),
+    StoreUnavailable: service_error(503, "store-unavailable", retry_after=5),
+    ValidationException: handle_validation,
+    HTTPException: handle_http,
+    Exception: handle_unexpected,
+}

@@ -1,0 +1,110 @@
+"""Who is calling: from the headers the platform's gateway sets, or from a verified bearer token."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request
+
+from application.dto import CallContext, Requester
+from application.errors import Unauthorized
+from application.ports import TokenVerifier
+
+# Always passed on to the services called on the caller's behalf, like the platform's own plugins do.
+ALWAYS_FORWARDED = ("x-request-id", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host")
+
+
+@dataclass(frozen=True, slots=True)
+class PathStep:
+    source: str  # "object" | "json" | "array"
+    extract: str | int
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityHeaders:
+    user_id: str = "miauserid"
+    groups: str = "miausergroups"
+    user_properties: str = "miauserproperties"
+    client_type: str = "client-type"
+
+
+class RequesterReader:
+    """Reads the requester and the headers to forward.
+
+    In headers mode the id is found by following `userIdPathInRequest` over the request; in jwt mode only a
+    verified `Authorization: Bearer` token counts and identity headers sent by the client are ignored.
+    Anything that does not resolve means no identity (None), never an error.
+    """
+
+    def __init__(
+        self,
+        *,
+        headers: IdentityHeaders,
+        user_id_path: Sequence[PathStep] | None = None,
+        verifier: TokenVerifier | None = None,
+        forwarded: Sequence[str] = (),
+    ) -> None:
+        self._headers = headers
+        self._path = tuple(user_id_path or (PathStep("object", "headers"), PathStep("object", headers.user_id)))
+        self._verifier = verifier
+        identity = () if verifier else (headers.user_id, headers.groups, headers.user_properties)
+        names = (*ALWAYS_FORWARDED, *identity, headers.client_type, *(name.lower() for name in forwarded))
+        self._forwarded = tuple(dict.fromkeys(names))
+
+    async def requester(self, request: Request[Any, Any, Any]) -> Requester | None:
+        if self._verifier is not None:
+            return await self._from_token(request)
+        user_id = follow(self._path, _request_object(request))
+        if not isinstance(user_id, str | int) or isinstance(user_id, bool) or str(user_id).strip() == "":
+            return None
+        groups = request.headers.get(self._headers.groups, "")
+        return Requester(user_ids=(str(user_id).strip(),), groups=tuple(g for g in groups.split(",") if g.strip()))
+
+    def context(self, request: Request[Any, Any, Any]) -> CallContext:
+        headers = request.headers
+        return CallContext(tuple((name, headers[name]) for name in self._forwarded if name in headers))
+
+    async def _from_token(self, request: Request[Any, Any, Any]) -> Requester | None:
+        assert self._verifier is not None
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        try:
+            identity = await self._verifier.verify(token.strip())
+        except Unauthorized:
+            return None
+        return Requester(user_ids=(identity.user_id,), groups=identity.groups)
+
+
+def follow(path: Sequence[PathStep], item: Any) -> Any:
+    """Apply `userIdPathInRequest` steps; a step that does not fit gives None."""
+    for step in path:
+        if step.source == "json":
+            if not isinstance(item, str | bytes):
+                return None
+            try:
+                item = json.loads(item)
+            except ValueError:
+                return None
+        if step.source == "array":
+            index = step.extract
+            if not isinstance(item, list) or not isinstance(index, int) or not -len(item) <= index < len(item):
+                return None
+            item = item[index]
+        elif isinstance(item, Mapping):
+            item = item.get(str(step.extract))
+        else:
+            return None
+    return item
+
+
+def _request_object(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    # The original exposes the Fastify request; these are the parts a path can reach here.
+    return {
+        "headers": {name.lower(): value for name, value in request.headers.items()},
+        "query": dict(request.query_params),
+        "params": dict(request.path_params),
+    }

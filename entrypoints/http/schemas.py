@@ -1,0 +1,116 @@
+"""Request and response bodies of the HTTP API, with the original service's field names."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+
+UserId = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+Text = Annotated[str, msgspec.Meta(max_length=512)]
+Language = Annotated[str, msgspec.Meta(min_length=2, max_length=16)]
+# RFC 3339 with a mandatory offset: a naive date-time could mean any hour of the day.
+DateTime = Annotated[datetime, msgspec.Meta(tz=True)]
+Seconds = Annotated[int, msgspec.Meta(ge=0, le=10 * 365 * 24 * 3600)]
+# Kaleyra rooms take at most 25 participants; the bound here only keeps bodies small.
+MAX_LISTED = 100
+
+
+Groups = Annotated[list[Annotated[str, msgspec.Meta(max_length=256)]], msgspec.Meta(max_length=MAX_LISTED)]
+
+
+class _Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
+    pass
+
+
+class ParticipantBody(_Body, frozen=True):
+    userId: UserId
+    groups: (
+        Annotated[list[Annotated[str, msgspec.Meta(max_length=256)]], msgspec.Meta(max_length=MAX_LISTED)] | None
+    ) = None
+    fullName: Text | None = None
+    language: Language | None = None
+
+
+class ParticipantsBody(_Body, frozen=True):
+    number: Annotated[int, msgspec.Meta(ge=0, le=MAX_LISTED)]
+    data: Annotated[list[ParticipantBody], msgspec.Meta(max_length=MAX_LISTED)] = msgspec.field(default_factory=list)
+
+
+Participants = Annotated[list[UserId], msgspec.Meta(max_length=MAX_LISTED)] | ParticipantsBody
+
+
+class CreateTeleconsultationBody(_Body, frozen=True):
+    participants: Participants
+    start_date: DateTime
+    end_date: DateTime | None = None
+    duration_in_seconds: Seconds | None = None
+
+
+class UpdateTeleconsultationBody(_Body, frozen=True):
+    participants: Participants | None = None
+    start_date: DateTime | None = None
+    end_date: DateTime | None = None
+    duration_in_seconds: Seconds | None = None
+
+
+class CreatedTeleconsultation(msgspec.Struct, frozen=True):
+    roomId: str
+
+
+class CallParticipant(msgspec.Struct, frozen=True):
+    bandyerUserId: str
+    fullName: str | None
+
+
+class RoomDetailsBody(msgspec.Struct, frozen=True, omit_defaults=True):
+    recording: str | None = None
+    recordingStatus: str | None = None
+    callType: str | None = None
+    description: str | None = None
+    status: str | None = None
+    disabled: bool | None = None
+    creationDate: str | None = None
+    durationInSeconds: int | None = None
+    durationUsedInSeconds: int | None = None
+    live: bool | None = None
+
+
+class TeleconsultationAccessBody(msgspec.Struct, frozen=True):
+    bandyerUserId: str
+    accessLinkURL: str | None
+    participantsBandyerCall: list[CallParticipant]
+    details: RoomDetailsBody | None
+
+
+class ServiceError(msgspec.Struct, frozen=True):
+    """The service's own documented error body."""
+
+    error: str
+
+
+class CrudError(msgspec.Struct, frozen=True):
+    """The CRUD-service error body the original relays for everything else."""
+
+    statusCode: int
+    error: str
+    message: str
+
+
+class Status(msgspec.Struct, frozen=True):
+    status: str
+
+
+# Kaleyra issues SDK tokens valid from 6 minutes to one day.
+DEFAULT_EXPIRES_IN = 3600
+
+
+class CredentialsBody(_Body, frozen=True):
+    expiresIn: Annotated[int, msgspec.Meta(ge=360, le=86_400)] = DEFAULT_EXPIRES_IN
+
+
+class CredentialsCreated(msgspec.Struct, frozen=True):
+    accessToken: str
+    expiresAt: str
+    bandyerUserId: str

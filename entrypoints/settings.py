@@ -1,0 +1,223 @@
+"""Settings read once from the environment at start-up; a wrong value stops the service with one clear line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from adapters.identity.settings import AuthServiceSettings, JwtSettings
+from adapters.jitsi.settings import JitsiSettings
+from adapters.kaleyra.settings import KaleyraSettings
+from entrypoints.http.requester import IdentityHeaders
+
+
+class ConfigurationError(Exception):
+    """A setting is missing or has a wrong value; the message names it."""
+
+
+RECORDING_TYPES = ("none", "manual", "automatic")
+VIDEO_PROVIDERS = ("kaleyra", "jitsi", "memory")
+STORE_BACKENDS = ("mongo", "memory")
+AUTH_MODES = ("headers", "jwt")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoreSettings:
+    backend: str = "mongo"
+    mongodb_url: str | None = None
+    database: str = "teleconsultation"
+    embedded_data_dir: Path = Path("data")
+    teleconsultations_collection: str = "teleconsultations"
+    user_map_collection: str = "teleconsultations_users"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IdentitySettings:
+    """Where participants' groups and names come from and how the requester is recognised."""
+
+    auth_service: AuthServiceSettings | None = None  # None: standalone mode
+    custom_id_endpoint: str | None = None
+    additional_headers_to_proxy: tuple[str, ...] = ()
+    headers: IdentityHeaders = field(default_factory=IdentityHeaders)
+    auth_mode: str = "headers"
+    jwt: JwtSettings | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    http_host: str = "127.0.0.1"
+    http_port: int = 3000
+    log_level: str = "INFO"
+    config_path: Path | None = None
+    video_provider: str = "jitsi"
+    kaleyra: KaleyraSettings | None = None
+    jitsi: JitsiSettings = field(default_factory=JitsiSettings)
+    store: StoreSettings = field(default_factory=StoreSettings)
+    unlimited_teleconsultation: bool = True
+    immutable_period: timedelta = timedelta(0)
+    identity: IdentitySettings = field(default_factory=IdentitySettings)
+    provider_timeout_seconds: float = 10.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        read = _Reader(env)
+        api_key = read.text("BANDYER_API_SECRET_KEY")
+        provider = read.choice("VIDEO_PROVIDER", VIDEO_PROVIDERS, "kaleyra" if api_key else "jitsi")
+        timeout = read.positive_float("PROVIDER_TIMEOUT_SECONDS", 10.0)
+        live = read.boolean("LIVE_TELECONSULTATION", True)
+        recording = read.choice("DEFAULT_RECORDING_TYPE", RECORDING_TYPES, "none")
+        kaleyra = None
+        if provider == "kaleyra":
+            base_url = read.required("BANDYER_BASE_URL", "the Kaleyra API base URL, e.g. https://api.eu.bandyer.com")
+            key = read.required("BANDYER_API_SECRET_KEY", "the Kaleyra company API key")
+            with _naming("BANDYER_BASE_URL / BANDYER_API_SECRET_KEY"):
+                kaleyra = KaleyraSettings(
+                    base_url=base_url, api_key=key, live=live, recording=recording, total_timeout_seconds=timeout
+                )
+        with _naming("JITSI_BASE_URL / JITSI_APP_ID / JITSI_APP_SECRET"):
+            jitsi = JitsiSettings(
+                base_url=read.text("JITSI_BASE_URL") or "https://meet.jit.si",
+                app_id=read.text("JITSI_APP_ID"),
+                app_secret=read.text("JITSI_APP_SECRET"),
+            )
+        return cls(
+            http_host=read.text("HTTP_HOST") or "127.0.0.1",
+            http_port=read.integer("HTTP_PORT", 3000, minimum=0, maximum=65535),
+            log_level=read.choice("LOG_LEVEL", LOG_LEVELS, "INFO", upper=True),
+            config_path=_optional_path(read.text("TELECONSULTATION_SERVICE_CONFIG_PATH")),
+            video_provider=provider,
+            kaleyra=kaleyra,
+            jitsi=jitsi,
+            store=StoreSettings(
+                backend=read.choice("STORE_BACKEND", STORE_BACKENDS, "mongo"),
+                mongodb_url=read.text("MONGODB_URL"),
+                database=read.text("MONGODB_DATABASE") or "teleconsultation",
+                embedded_data_dir=Path(read.text("EMBEDDED_MONGO_DATA_DIR") or "data"),
+                teleconsultations_collection=read.collection("TELECONSULTATIONS_CRUD_NAME", "teleconsultations"),
+                user_map_collection=read.collection("USER_ID_MAP_CRUD_NAME", "teleconsultations_users"),
+            ),
+            unlimited_teleconsultation=read.boolean("UNLIMITED_TELECONSULTATION", True),
+            immutable_period=timedelta(milliseconds=read.integer("IMMUTABLE_PERIOD_MS", 0, minimum=0)),
+            identity=_identity(read),
+            provider_timeout_seconds=timeout,
+        )
+
+
+def _identity(read: _Reader) -> IdentitySettings:
+    auth_host = read.text("AUTH_SERVICE")
+    auth_service = None
+    if auth_host:
+        base_url = auth_host if "://" in auth_host else f"http://{auth_host}"
+        with _naming("AUTH_SERVICE / DEFAULT_CLIENT_TYPE"):
+            auth_service = AuthServiceSettings(base_url=base_url, client_type=read.text("DEFAULT_CLIENT_TYPE"))
+    custom_ids = read.text("CUSTOM_ID_USERS_API_ENDPOINT")
+    if custom_ids and auth_service is None:
+        raise ConfigurationError("CUSTOM_ID_USERS_API_ENDPOINT works only together with AUTH_SERVICE")
+    mode = read.choice("AUTH_MODE", AUTH_MODES, "headers")
+    jwt = None
+    if mode == "jwt":
+        with _naming("AUTH_JWKS_URL / AUTH_JWT_ISSUER / AUTH_JWT_AUDIENCE / AUTH_JWT_*_CLAIM"):
+            jwt = JwtSettings(
+                jwks_url=read.required("AUTH_JWKS_URL", "the URL of the identity provider's JSON Web Key Set"),
+                issuer=read.required("AUTH_JWT_ISSUER", "the exact `iss` of accepted tokens"),
+                audience=read.required("AUTH_JWT_AUDIENCE", "the `aud` accepted tokens must carry"),
+                user_id_claim=read.text("AUTH_JWT_USER_ID_CLAIM") or "sub",
+                groups_claim=read.text("AUTH_JWT_GROUPS_CLAIM") or "groups",
+            )
+    extra_headers = read.text("ADDITIONAL_HEADERS_TO_PROXY") or ""
+    return IdentitySettings(
+        auth_service=auth_service,
+        custom_id_endpoint=custom_ids,
+        additional_headers_to_proxy=tuple(h.strip().lower() for h in extra_headers.split(",") if h.strip()),
+        headers=IdentityHeaders(
+            user_id=(read.text("USERID_HEADER_KEY") or "miauserid").lower(),
+            groups=(read.text("GROUPS_HEADER_KEY") or "miausergroups").lower(),
+            user_properties=(read.text("USER_PROPERTIES_HEADER_KEY") or "miauserproperties").lower(),
+            client_type=(read.text("CLIENTTYPE_HEADER_KEY") or "client-type").lower(),
+        ),
+        auth_mode=mode,
+        jwt=jwt,
+    )
+
+
+@contextmanager
+def _naming(variables: str) -> Iterator[None]:
+    """Adapter settings check their own values; say which variables were wrong."""
+    try:
+        yield
+    except ValueError as error:
+        raise ConfigurationError(f"{variables}: {error}") from None
+
+
+def _optional_path(value: str | None) -> Path | None:
+    return Path(value) if value else None
+
+
+class _Reader:
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+
+    def text(self, name: str) -> str | None:
+        value = self._env.get(name, "").strip()
+        return value or None
+
+    def required(self, name: str, meaning: str) -> str:
+        value = self.text(name)
+        if value is None:
+            raise ConfigurationError(f"{name} is required: set it to {meaning}")
+        return value
+
+    def boolean(self, name: str, default: bool) -> bool:
+        value = self.text(name)
+        if value is None:
+            return default
+        lowered = value.lower()
+        if lowered in ("true", "1", "yes"):
+            return True
+        if lowered in ("false", "0", "no"):
+            return False
+        raise ConfigurationError(f"{name} must be true or false, not {value!r}")
+
+    def integer(self, name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+        value = self.text(name)
+        if value is None:
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            raise ConfigurationError(f"{name} must be an integer, not {value!r}") from None
+        if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+            raise ConfigurationError(f"{name} must be between {minimum} and {maximum}, not {number}")
+        return number
+
+    def positive_float(self, name: str, default: float) -> float:
+        value = self.text(name)
+        if value is None:
+            return default
+        try:
+            number = float(value)
+        except ValueError:
+            raise ConfigurationError(f"{name} must be a number of seconds, not {value!r}") from None
+        if not number > 0:
+            raise ConfigurationError(f"{name} must be greater than 0, not {value!r}")
+        return number
+
+    def choice(self, name: str, allowed: tuple[str, ...], default: str, *, upper: bool = False) -> str:
+        value = self.text(name)
+        if value is None:
+            return default
+        normalised = value.upper() if upper else value.lower()
+        if normalised not in allowed:
+            raise ConfigurationError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+        return normalised
+
+    def collection(self, name: str, default: str) -> str:
+        # The original accepted a CRUD endpoint path; a leading slash is tolerated.
+        value = (self.text(name) or default).strip("/")
+        if not value or "$" in value or "\0" in value:
+            raise ConfigurationError(f"{name} must be a collection name, not {value!r}")
+        return value

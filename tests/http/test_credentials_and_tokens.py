@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -26,7 +27,9 @@ async def test_credentials_create_the_provider_user_once_and_map_the_token(
     fake_kaleyra: FakeKaleyraServer,
     auth0: FakeAuth0Client,
     clock: FixedClock,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     async with serve(auth_settings(fake_kaleyra, auth0), clock) as client:
         first = await client.post("/credentials", json={"expiresIn": 600}, headers={"miauserid": "auth0|doc"})
         assert first.status_code == 201, first.text
@@ -40,6 +43,8 @@ async def test_credentials_create_the_provider_user_once_and_map_the_token(
         assert again.json()["bandyerUserId"] == body["bandyerUserId"]
         assert json.loads(fake_kaleyra.state.last_request("POST", "/v2/sdk/credentials").body)["expires_in"] == 3600
         assert len(fake_kaleyra.state.users) == 1
+    assert body["accessToken"] not in caplog.text
+    assert again.json()["accessToken"] not in caplog.text
 
 
 async def test_credentials_refuse_missing_identity_and_out_of_range_lifetimes(

@@ -47,7 +47,8 @@ def _dependencies(slot: ServiceSlot) -> dict[str, Provide]:
         def provide() -> Any:
             return getattr(slot.services, name)
 
-        return Provide(provide, sync_to_thread=False, use_cache=True)
+        # Not cached by Litestar: the services belong to one run of the app, and a restarted app has new ones.
+        return Provide(provide, sync_to_thread=False)
 
     names = (
         "create_teleconsultation",

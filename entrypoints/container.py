@@ -244,3 +244,6 @@ async def running_services(container: Container) -> AsyncIterator[Services]:
         shutdown = container.shutdown_resources()
         if isawaitable(shutdown):
             await shutdown
+        # The graph holds the resources just closed (the HTTP session, the store): an app started again
+        # must build a new one, or its first provider call fails on a closed session.
+        container.reset_singletons()

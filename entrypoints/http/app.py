@@ -9,11 +9,12 @@ from typing import Any
 from litestar import Litestar, Request, Response, get
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
 
 from entrypoints.container import Container, Services, running_services
 from entrypoints.http.controllers import TeleconsultationController, issue_credentials
 from entrypoints.http.errors import EXCEPTION_HANDLERS
+from entrypoints.http.openapi import NOT_READY, ExactJsonRenderPlugin, document_optional_bodies, with_exact_body_schemas
+from entrypoints.http.options import correct_allow_header
 from entrypoints.http.schemas import Status
 
 # JSON bodies of this API are small; the limit keeps a client from making the service buffer megabytes.
@@ -47,7 +48,8 @@ def _dependencies(slot: ServiceSlot) -> dict[str, Provide]:
         def provide() -> Any:
             return getattr(slot.services, name)
 
-        return Provide(provide, sync_to_thread=False, use_cache=True)
+        # Not cached by Litestar: the services belong to one run of the app, and a restarted app has new ones.
+        return Provide(provide, sync_to_thread=False)
 
     names = (
         "create_teleconsultation",
@@ -65,7 +67,7 @@ def _probes(slot: ServiceSlot) -> list[Callable[..., Any]]:
     def healthz() -> Status:
         return Status("OK")
 
-    @get("/-/ready", summary="Readiness probe: the store answers", include_in_schema=True)
+    @get("/-/ready", summary="Readiness probe: the store answers", include_in_schema=True, responses=NOT_READY)
     async def ready() -> Response[Status]:
         ok = await slot.services.store.ping()
         return Response(Status("OK" if ok else "KO"), status_code=200 if ok else 503)
@@ -83,9 +85,9 @@ def create_app(container: Container) -> Litestar:
 
     @get("/documentation/json", summary="OpenAPI document", include_in_schema=False, sync_to_thread=False)
     def openapi_document(request: Request[Any, Any, Any]) -> dict[str, Any]:
-        return dict(request.app.openapi_schema.to_schema())
+        return with_exact_body_schemas(request.app.openapi_schema.to_schema())
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[TeleconsultationController, issue_credentials, openapi_document, *_probes(slot)],
         dependencies=_dependencies(slot),
         exception_handlers=EXCEPTION_HANDLERS,
@@ -96,7 +98,10 @@ def create_app(container: Container) -> Litestar:
             version="2.1.0",
             description="Schedules video consultations and hands each participant a personal join link.",
             path="/documentation",
-            render_plugins=[JsonRenderPlugin()],
+            render_plugins=[ExactJsonRenderPlugin()],
         ),
+        before_send=[correct_allow_header],
         debug=False,
     )
+    document_optional_bodies(app)
+    return app

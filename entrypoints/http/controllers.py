@@ -15,6 +15,7 @@ from application.dto import ParticipantInput, RosterInput
 from application.get_teleconsultation import GetTeleconsultationAccess
 from application.issue_credentials import IssueCredentials
 from application.update_teleconsultation import UpdateTeleconsultation, UpdateTeleconsultationCommand
+from entrypoints.http.openapi import error_responses
 from entrypoints.http.requester import RequesterReader
 from entrypoints.http.schemas import (
     DEFAULT_EXPIRES_IN,
@@ -56,7 +57,12 @@ class TeleconsultationController(Controller):
     path = "/teleconsultation"
     tags = ["teleconsultation"]
 
-    @post("/", status_code=HTTP_201_CREATED, summary="Plan a teleconsultation")
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        summary="Plan a teleconsultation",
+        responses=error_responses(400, 409, 413, 502, 503),
+    )
     async def create(
         self,
         request: Request[Any, Any, Any],
@@ -73,7 +79,12 @@ class TeleconsultationController(Controller):
         )
         return CreatedTeleconsultation(roomId=await create_teleconsultation.execute(command))
 
-    @patch("/{room_id:str}", status_code=HTTP_204_NO_CONTENT, summary="Change a teleconsultation")
+    @patch(
+        "/{room_id:str}",
+        status_code=HTTP_204_NO_CONTENT,
+        summary="Change a teleconsultation",
+        responses=error_responses(400, 404, 409, 413, 502, 503),
+    )
     async def update(
         self,
         request: Request[Any, Any, Any],
@@ -92,7 +103,11 @@ class TeleconsultationController(Controller):
         )
         await update_teleconsultation.execute(command)
 
-    @get("/{room_id:str}", summary="The requesting participant's view of a teleconsultation")
+    @get(
+        "/{room_id:str}",
+        summary="The requesting participant's view of a teleconsultation",
+        responses=error_responses(400, 401, 404, 502, 503),
+    )
     async def read(
         self,
         request: Request[Any, Any, Any],
@@ -122,14 +137,24 @@ class TeleconsultationController(Controller):
             ),
         )
 
-    @delete("/{room_id:str}", status_code=HTTP_204_NO_CONTENT, summary="Cancel a teleconsultation")
+    @delete(
+        "/{room_id:str}",
+        status_code=HTTP_204_NO_CONTENT,
+        summary="Cancel a teleconsultation",
+        responses=error_responses(400, 404, 409, 503),
+    )
     async def remove(
         self, room_id: FromPath[str], delete_teleconsultation: NamedDependency[DeleteTeleconsultation]
     ) -> None:
         await delete_teleconsultation.execute(room_id)
 
 
-@post("/credentials", status_code=HTTP_201_CREATED, summary="A mobile-SDK token for the logged-in user")
+@post(
+    "/credentials",
+    status_code=HTTP_201_CREATED,
+    summary="A mobile-SDK token for the logged-in user",
+    responses=error_responses(400, 401, 413, 501, 502, 503),
+)
 async def issue_credentials(
     request: Request[Any, Any, Any],
     issue_credentials: NamedDependency[IssueCredentials],

@@ -117,6 +117,9 @@ def _validation_message(exc: ValidationException) -> str:
         source = problem.get("source", "body")
         key = problem.get("key")
         text = str(problem.get("message", "is invalid"))
+        if key == "data" and text == "'data'":
+            # How Litestar reports a request without a body: the name of the missing argument.
+            text = "a JSON body is required"
         # Litestar names the whole body "data"; callers know it as the body.
         where = source if key in (None, "", "data") else f"{source}.{key}"
         parts.append(f"{where}: {text}")

@@ -84,13 +84,14 @@ class TeleconsultationAccessBody(msgspec.Struct, frozen=True):
     details: RoomDetailsBody | None
 
 
-class ServiceError(msgspec.Struct, frozen=True):
+# The error bodies are closed so that a client (and the OpenAPI document) can tell them apart.
+class ServiceError(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """The service's own documented error body."""
 
     error: str
 
 
-class CrudError(msgspec.Struct, frozen=True):
+class CrudError(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """The CRUD-service error body the original relays for everything else."""
 
     statusCode: int

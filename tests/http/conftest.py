@@ -13,6 +13,7 @@ import httpx
 import pytest
 import uvicorn
 from dependency_injector import providers
+from litestar import Litestar
 
 from adapters.identity import AuthServiceSettings
 from adapters.kaleyra import KaleyraSettings
@@ -59,12 +60,17 @@ def clock() -> FixedClock:
 
 @asynccontextmanager
 async def serve(settings: Settings, clock: FixedClock, config: ServiceConfig = DEFAULT_CONFIG) -> AsyncIterator[Client]:
-    """Run the real app under uvicorn on a free loopback port, in the test's own event loop."""
+    """Run the real app, wired by the real container, with `clock` as its clock."""
     container = Container(settings=settings, service_config=config)
     container.clock.override(providers.Object(clock))
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(container), host="127.0.0.1", port=0, lifespan="on", log_level="warning")
-    )
+    async with serve_app(create_app(container)) as client:
+        yield client
+
+
+@asynccontextmanager
+async def serve_app(app: Litestar) -> AsyncIterator[Client]:
+    """Run an app under uvicorn on a free loopback port, in the test's own event loop."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_level="warning"))
     task = asyncio.create_task(server.serve())
     try:
         while not server.started:

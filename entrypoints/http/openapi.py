@@ -1,0 +1,97 @@
+"""Keeps the published OpenAPI document true to what the service accepts and answers.
+
+Litestar documents every handler with its own validation-error body, loses some constraints of the bodies
+and always calls a request body required; the service answers with its own error bodies, validates with
+msgspec, and accepts a missing optional body.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Litestar, Request
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import Operation, PathItem, RequestBody
+from litestar.routes import HTTPRoute
+
+from entrypoints.http import schemas
+from entrypoints.http.schemas import CrudError, ServiceError, Status
+
+_REFERENCE = "#/components/schemas/{name}"
+# Every struct the API reads or writes: all public structs of the schemas module.
+_API_STRUCTS = tuple(
+    value
+    for name, value in vars(schemas).items()
+    if isinstance(value, type)
+    and issubclass(value, msgspec.Struct)
+    and value.__module__ == schemas.__name__
+    and not name.startswith("_")
+)
+
+# Why each status happens, and which of the two documented error bodies it carries.
+_ERRORS: dict[int, tuple[Any, str]] = {
+    400: (
+        ServiceError | CrudError,
+        "A rule was broken (`{error}`), or the body is malformed (`{statusCode, error, message}`)",
+    ),
+    401: (ServiceError, "The requester is not identified, or is not a participant"),
+    404: (ServiceError, "No live teleconsultation has this id"),
+    409: (ServiceError, "Inside the immutable period, or changed by another request first"),
+    413: (CrudError, "The body is larger than the service accepts"),
+    501: (ServiceError, "The configured video provider lacks this feature"),
+    502: (ServiceError, "The video provider or the identity service failed; nothing was half-written"),
+    503: (ServiceError, "The store is unavailable; retry after the Retry-After delay"),
+}
+
+
+def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """The documented error answers of a handler, replacing Litestar's default validation-error body."""
+    return {
+        status: ResponseSpec(data_container=_ERRORS[status][0], description=_ERRORS[status][1], generate_examples=False)
+        for status in statuses
+    }
+
+
+NOT_READY = {503: ResponseSpec(data_container=Status, description="The store does not answer", generate_examples=False)}
+
+
+class ExactJsonRenderPlugin(JsonRenderPlugin):
+    """Serves the document with the body schemas msgspec derives from the structs it validates with."""
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        return super().render(request, with_exact_body_schemas(openapi_schema))
+
+
+def with_exact_body_schemas(document: dict[str, Any]) -> dict[str, Any]:
+    """The document with msgspec's schema for every body struct of the API.
+
+    Litestar's own struct schemas drop constraints nested in lists and unions (e.g. a participant id's
+    length) and ignore `forbid_unknown_fields`; msgspec's are exactly what it accepts and produces.
+    """
+    _, definitions = msgspec.json.schema_components(_API_STRUCTS, ref_template=_REFERENCE)
+    components = dict(document.get("components", {}))
+    components["schemas"] = {**components.get("schemas", {}), **definitions}
+    return {**document, "components": components}
+
+
+def document_optional_bodies(app: Litestar) -> None:
+    """Mark a request body optional when the handler has a default for it (Litestar always says required)."""
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        path_item = (app.openapi_schema.paths or {}).get(route.path_format)
+        for handler in route.route_handlers:
+            data = handler.parsed_fn_signature.parameters.get("data")
+            if path_item is None or data is None or not data.has_default:
+                continue
+            for method in handler.http_methods:
+                operation = _operation(path_item, method)
+                if operation is not None and isinstance(operation.request_body, RequestBody):
+                    operation.request_body.required = False
+
+
+def _operation(path_item: PathItem, method: str) -> Operation | None:
+    operation = getattr(path_item, method.lower(), None)
+    return operation if isinstance(operation, Operation) else None

@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+BENCH_INSTALLED := $(VENV)/.bench-installed
 
 .PHONY: install run test lint typecheck imports pytest bench faults sweep clean
 
@@ -13,6 +14,10 @@ $(INSTALLED): pyproject.toml
 	touch $@
 
 install: $(INSTALLED)
+
+$(BENCH_INSTALLED): $(INSTALLED)
+	$(BIN)/python -m pip install --quiet -e '.[embedded,dev,bench]'
+	touch $@
 
 run: install
 	$(BIN)/python -m entrypoints
@@ -31,6 +36,10 @@ imports:
 
 pytest:
 	$(BIN)/pytest
+
+# Not part of `make test`: about 6 minutes, figures in bench/results/ (summary.md is committed).
+bench: $(BENCH_INSTALLED)
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache

@@ -11,6 +11,11 @@ from application.errors import AlreadyMapped
 from application.ports import UserIdMap, VideoProvider
 from domain.privileges import Privilege
 
+# Per process. A roster of up to 16 new participants is created in one round trip to the provider (creating a
+# teleconsultation for 10 new people costs about two provider latencies: users, then the room), while a burst
+# of creations still reaches the provider at most 16 at a time.
+MAX_CONCURRENT_CREATIONS = 16
+
 
 class ProviderUsers:
     """Looks up the user-id map and creates the provider user when missing.
@@ -19,7 +24,9 @@ class ProviderUsers:
     for each other; across instances the map's unique index decides and the loser adopts the winner's user.
     """
 
-    def __init__(self, *, user_ids: UserIdMap, provider: VideoProvider, max_concurrent_creations: int = 8) -> None:
+    def __init__(
+        self, *, user_ids: UserIdMap, provider: VideoProvider, max_concurrent_creations: int = MAX_CONCURRENT_CREATIONS
+    ) -> None:
         self._user_ids = user_ids
         self._provider = provider
         self._creation_slots = asyncio.Semaphore(max_concurrent_creations)

@@ -6,10 +6,9 @@ import logging
 import os
 import sys
 
-import uvicorn
-
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
+from entrypoints.server import run_server
 from entrypoints.service_config import load_service_config
 from entrypoints.settings import ConfigurationError, Settings
 
@@ -27,14 +26,7 @@ def main() -> int:
     if settings.video_provider == "jitsi" and not settings.jitsi.app_secret:
         logger.warning("JITSI_APP_SECRET is not set: join links carry no token and anyone with a link can join")
     container = Container(settings=settings, service_config=service_config)
-    uvicorn.run(
-        create_app(container),
-        host=settings.http_host,
-        port=settings.http_port,
-        log_level=settings.log_level.lower(),
-        access_log=False,  # access logs would print teleconsultation ids next to client addresses
-        lifespan="on",
-    )
+    run_server(create_app(container), host=settings.http_host, port=settings.http_port, log_level=settings.log_level)
     return 0
 
 

@@ -33,6 +33,7 @@ from application.ports import (
     UserIdMap,
 )
 from application.provider_users import ProviderUsers
+from application.room_details_cache import RoomDetailsCache
 from application.rooms import RoomKeeper
 from application.roster import RosterBuilder
 from application.update_teleconsultation import UpdateTeleconsultation
@@ -134,17 +135,21 @@ class Container(containers.DeclarativeContainer):
 
     # Adapters.
     clock = providers.Singleton(SystemClock)
-    video_provider = providers.Selector(
+    provider_backend = providers.Selector(
         settings.provided.video_provider,
         kaleyra=providers.Singleton(KaleyraVideoProvider, session=http_session, settings=settings.provided.kaleyra),
         jitsi=providers.Singleton(JitsiVideoProvider, settings=settings.provided.jitsi),
         memory=providers.Singleton(InMemoryVideoProvider),
     )
+    # Every use case shares this one instance, so a deletion evicts what the polling reads cached.
+    video_provider = providers.Singleton(
+        RoomDetailsCache, provider=provider_backend, clock=clock, ttl=settings.provided.room_details_cache
+    )
 
     sdk_credentials = providers.Selector(
         settings.provided.video_provider,
-        kaleyra=video_provider,
-        memory=video_provider,
+        kaleyra=provider_backend,
+        memory=provider_backend,
         jitsi=providers.Singleton(JitsiUnsupportedFeatures),
     )
     directory = providers.Singleton(build_directory, settings.provided.identity, http_session)

@@ -23,6 +23,8 @@ VIDEO_PROVIDERS = ("kaleyra", "jitsi", "memory")
 STORE_BACKENDS = ("mongo", "memory")
 AUTH_MODES = ("headers", "jwt")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# Details older than this would mislead a participant waiting for the call to start.
+MAX_ROOM_DETAILS_CACHE_SECONDS = 60.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -61,6 +63,7 @@ class Settings:
     immutable_period: timedelta = timedelta(0)
     identity: IdentitySettings = field(default_factory=IdentitySettings)
     provider_timeout_seconds: float = 10.0
+    room_details_cache: timedelta = timedelta(seconds=2)  # zero: every read asks the provider
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -104,6 +107,9 @@ class Settings:
             immutable_period=timedelta(milliseconds=read.integer("IMMUTABLE_PERIOD_MS", 0, minimum=0)),
             identity=_identity(read),
             provider_timeout_seconds=timeout,
+            room_details_cache=timedelta(
+                seconds=read.seconds("ROOM_DETAILS_CACHE_SECONDS", 2.0, maximum=MAX_ROOM_DETAILS_CACHE_SECONDS)
+            ),
         )
 
 
@@ -204,6 +210,18 @@ class _Reader:
             raise ConfigurationError(f"{name} must be a number of seconds, not {value!r}") from None
         if not number > 0:
             raise ConfigurationError(f"{name} must be greater than 0, not {value!r}")
+        return number
+
+    def seconds(self, name: str, default: float, *, maximum: float) -> float:
+        value = self.text(name)
+        if value is None:
+            return default
+        try:
+            number = float(value)
+        except ValueError:
+            raise ConfigurationError(f"{name} must be a number of seconds, not {value!r}") from None
+        if not 0 <= number <= maximum:  # also refuses nan
+            raise ConfigurationError(f"{name} must be between 0 and {maximum:g} seconds, not {value!r}")
         return number
 
     def choice(self, name: str, allowed: tuple[str, ...], default: str, *, upper: bool = False) -> str:

@@ -9,14 +9,11 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from application.create_teleconsultation import CreateTeleconsultation, CreateTeleconsultationCommand
-from application.delete_teleconsultation import DeleteTeleconsultation
+from application.create_teleconsultation import CreateTeleconsultationCommand
 from application.dto import ParticipantInput, RosterInput
-from application.get_teleconsultation import GetTeleconsultationAccess
-from application.issue_credentials import IssueCredentials
-from application.update_teleconsultation import UpdateTeleconsultation, UpdateTeleconsultationCommand
+from application.update_teleconsultation import UpdateTeleconsultationCommand
+from entrypoints.container import Services
 from entrypoints.http.openapi import error_responses
-from entrypoints.http.requester import RequesterReader
 from entrypoints.http.schemas import (
     DEFAULT_EXPIRES_IN,
     CallParticipant,
@@ -67,17 +64,16 @@ class TeleconsultationController(Controller):
         self,
         request: Request[Any, Any, Any],
         data: JSONBody[CreateTeleconsultationBody],
-        create_teleconsultation: NamedDependency[CreateTeleconsultation],
-        requester_reader: NamedDependency[RequesterReader],
+        services: NamedDependency[Services],
     ) -> CreatedTeleconsultation:
         command = CreateTeleconsultationCommand(
             roster=roster_input(data.participants),
             start=data.start_date,
             end=data.end_date,
             duration_seconds=data.duration_in_seconds,
-            context=requester_reader.context(request),
+            context=services.requester_reader.context(request),
         )
-        return CreatedTeleconsultation(roomId=await create_teleconsultation.execute(command))
+        return CreatedTeleconsultation(roomId=await services.create_teleconsultation.execute(command))
 
     @patch(
         "/{room_id:str}",
@@ -90,8 +86,7 @@ class TeleconsultationController(Controller):
         request: Request[Any, Any, Any],
         room_id: FromPath[str],
         data: JSONBody[UpdateTeleconsultationBody],
-        update_teleconsultation: NamedDependency[UpdateTeleconsultation],
-        requester_reader: NamedDependency[RequesterReader],
+        services: NamedDependency[Services],
     ) -> None:
         command = UpdateTeleconsultationCommand(
             teleconsultation_id=room_id,
@@ -99,9 +94,9 @@ class TeleconsultationController(Controller):
             start=data.start_date,
             end=data.end_date,
             duration_seconds=data.duration_in_seconds,
-            context=requester_reader.context(request),
+            context=services.requester_reader.context(request),
         )
-        await update_teleconsultation.execute(command)
+        await services.update_teleconsultation.execute(command)
 
     @get(
         "/{room_id:str}",
@@ -112,10 +107,10 @@ class TeleconsultationController(Controller):
         self,
         request: Request[Any, Any, Any],
         room_id: FromPath[str],
-        get_teleconsultation_access: NamedDependency[GetTeleconsultationAccess],
-        requester_reader: NamedDependency[RequesterReader],
+        services: NamedDependency[Services],
     ) -> TeleconsultationAccessBody:
-        access = await get_teleconsultation_access.execute(room_id, await requester_reader.requester(request))
+        requester = await services.requester_reader.requester(request)
+        access = await services.get_teleconsultation_access.execute(room_id, requester)
         details = access.details
         return TeleconsultationAccessBody(
             bandyerUserId=access.provider_user_id,
@@ -143,10 +138,8 @@ class TeleconsultationController(Controller):
         summary="Cancel a teleconsultation",
         responses=error_responses(400, 404, 409, 503),
     )
-    async def remove(
-        self, room_id: FromPath[str], delete_teleconsultation: NamedDependency[DeleteTeleconsultation]
-    ) -> None:
-        await delete_teleconsultation.execute(room_id)
+    async def remove(self, room_id: FromPath[str], services: NamedDependency[Services]) -> None:
+        await services.delete_teleconsultation.execute(room_id)
 
 
 @post(
@@ -157,13 +150,13 @@ class TeleconsultationController(Controller):
 )
 async def issue_credentials(
     request: Request[Any, Any, Any],
-    issue_credentials: NamedDependency[IssueCredentials],
-    requester_reader: NamedDependency[RequesterReader],
+    services: NamedDependency[Services],
     data: JSONBody[CredentialsBody | None] = None,
 ) -> CredentialsCreated:
     expires_in = data.expiresIn if data is not None else DEFAULT_EXPIRES_IN
-    credentials = await issue_credentials.execute(
-        await requester_reader.requester(request), expires_in, requester_reader.context(request)
+    reader = services.requester_reader
+    credentials = await services.issue_credentials.execute(
+        await reader.requester(request), expires_in, reader.context(request)
     )
     return CredentialsCreated(
         accessToken=credentials.access_token, expiresAt=credentials.expires_at, bandyerUserId=credentials.user_id

@@ -3,9 +3,12 @@
 In tests:   server = await FakeKaleyraServer(api_key="k").start(); ...; await server.close()
             (or `async with FakeKaleyraServer(...) as server`, or `await start_fake_kaleyra(...)`)
 From a shell: python -m tests.fakes.kaleyra_server --port 8099 --api-key k [--latency 0.05] [--failure-rate 0.1]
+              [--no-record-requests]
 
-Every request is recorded in `state.calls` / `state.requests`, then delayed by `latency_seconds`, checked for
-the `apikey` header, and possibly answered with a fault (see FakeKaleyraState.fail_next and failure_rate).
+`GET /_fake/stats` answers `{"room_reads": {room id: GET calls}}` (no apikey needed, no delay) for load tests.
+Every request is recorded in `state.calls` / `state.requests` (only counted in `state.call_counts` with
+--no-record-requests), then delayed by `latency_seconds`, checked for the `apikey` header, and possibly answered
+with a fault (see FakeKaleyraState.fail_next and failure_rate).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from tests.fakes.kaleyra_state import FakeKaleyraState, Fault, RecordedRequest
 
 __all__ = ["STATE", "FakeKaleyraServer", "FakeKaleyraState", "Fault", "build_app", "main", "start_fake_kaleyra"]
 
+STATS_PATH = "/_fake/stats"
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -32,14 +37,13 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @web.middleware
 async def simulate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path == STATS_PATH:  # the fake's own statistics: not part of the API, never recorded or delayed
+        return await handler(request)
     state = request.app[STATE]
     # A multipart body must stay unread for request.post(); upload_background records the file itself.
     body = b"" if request.content_type.startswith("multipart/") else await request.read()
-    state.calls.append((request.method, request.path))
     headers = {name.lower(): value for name, value in request.headers.items()}
-    state.requests.append(
-        RecordedRequest(request.method, request.path, request.raw_path, dict(request.query), headers, body)
-    )
+    state.record(RecordedRequest(request.method, request.path, request.raw_path, dict(request.query), headers, body))
     if state.latency_seconds > 0:
         await asyncio.sleep(state.latency_seconds)
     if request.headers.get("apikey") != state.api_key:
@@ -49,6 +53,10 @@ async def simulate(request: web.Request, handler: Handler) -> web.StreamResponse
     if fault is None:
         return await handler(request)
     return await inject(request, state, fault)
+
+
+async def stats(request: web.Request) -> web.Response:
+    return web.json_response({"room_reads": request.app[STATE].room_reads()})
 
 
 async def inject(request: web.Request, state: FakeKaleyraState, fault: Fault) -> web.StreamResponse:
@@ -81,6 +89,7 @@ def build_app(state: FakeKaleyraState) -> web.Application:
         state.release_hangs()
 
     app.on_shutdown.append(release)
+    app.router.add_get(STATS_PATH, stats, allow_head=False)
     app.router.add_post("/v2/users", routes.create_user, name="create_user")
     app.router.add_post("/v2/rooms", routes.create_room, name="create_room")
     app.router.add_get("/v2/rooms/{room_id}", routes.get_room, name="get_room", allow_head=False)
@@ -148,6 +157,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--failure-rate", type=float, default=0.0, help="share of requests that fail, 0..1")
     parser.add_argument("--seed", type=int, default=0, help="seed of the failure choices")
     parser.add_argument("--hang-seconds", type=float, default=30.0, help="how long a hanging answer waits")
+    parser.add_argument(
+        "--no-record-requests", action="store_true", help="only count calls (for load tests: memory stays flat)"
+    )
     args = parser.parse_args(argv)
     state = FakeKaleyraState(
         api_key=args.api_key,
@@ -155,8 +167,9 @@ def main(argv: list[str] | None = None) -> None:
         failure_rate=args.failure_rate,
         seed=args.seed,
         hang_seconds=args.hang_seconds,
+        record_requests=not args.no_record_requests,
     )
-    web.run_app(build_app(state), host=args.host, port=args.port)
+    web.run_app(build_app(state), host=args.host, port=args.port, access_log=None)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import contextlib
 import json
 import random
 import secrets
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -109,6 +109,9 @@ class FakeKaleyraState:
     transcriptions: dict[tuple[str, str], str] = field(default_factory=dict)  # (room, session) -> text
     calls: list[tuple[str, str]] = field(default_factory=list)  # (method, path) in arrival order
     requests: list[RecordedRequest] = field(default_factory=list)
+    # False keeps only `call_counts`, so that a long load test does not fill the fake's memory.
+    record_requests: bool = True
+    call_counts: Counter[tuple[str, str]] = field(default_factory=Counter)  # (method, path) -> calls
     rng: random.Random = field(init=False)
     _scripted: dict[str, deque[Fault]] = field(default_factory=dict)
     _release: asyncio.Event | None = None
@@ -171,6 +174,21 @@ class FakeKaleyraState:
 
     def count(self, method: str, path: str) -> int:
         return self.calls.count((method, path))
+
+    def record(self, request: RecordedRequest) -> None:
+        self.call_counts[(request.method, request.path)] += 1
+        if self.record_requests:
+            self.calls.append((request.method, request.path))
+            self.requests.append(request)
+
+    def room_reads(self) -> dict[str, int]:
+        """Room id -> GET /v2/rooms/{id} calls received, whatever `record_requests` says."""
+        prefix = "/v2/rooms/"
+        return {
+            path.removeprefix(prefix): count
+            for (method, path), count in self.call_counts.items()
+            if method == "GET" and path.startswith(prefix) and "/" not in path.removeprefix(prefix)
+        }
 
     def last_request(self, method: str, path: str) -> RecordedRequest:
         for request in reversed(self.requests):

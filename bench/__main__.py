@@ -1,0 +1,102 @@
+"""`python -m bench` (`make bench`): the service against the framework's floor, every figure from one run.
+
+Starts the fake Kaleyra (twice: instant, and answering after 50 ms), the floor app and the service in several
+configurations, each in its own process; loads them in turns; then times creations, start-up and memory.
+Prints a table, writes bench/results/latest.json, summary.md and chart.png. Exit status 1 if a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+from contextlib import ExitStack
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import chart, phases, report
+from bench.load import find_wrk
+from bench.processes import BenchError, start_fake_kaleyra
+
+RESULTS = Path(__file__).with_name("results")
+
+
+def parse(argv: list[str] | None) -> phases.Options:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0] if __doc__ else "")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each measured GET run")
+    parser.add_argument("--warmup", type=float, default=2.0, help="length of the warm-up before each run")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of GET runs (the best one counts)")
+    parser.add_argument("--posts", type=int, default=15, help="timed creations per roster size and store")
+    parser.add_argument("--fill", type=int, default=10_000, help="teleconsultations created for the memory figure")
+    parser.add_argument("--no-granian", action="store_true", help="skip the granian comparison")
+    parser.add_argument("--python-load", action="store_true", help="use the Python load generator, not wrk")
+    args = parser.parse_args(argv)
+    RESULTS.mkdir(exist_ok=True)
+    logs = RESULTS / "logs"
+    logs.mkdir(exist_ok=True)
+    return phases.Options(
+        seconds=args.seconds,
+        warmup=args.warmup,
+        rounds=max(1, args.rounds),
+        posts=args.posts,
+        fill=args.fill,
+        granian=not args.no_granian,
+        wrk=None if args.python_load else find_wrk(),
+        logs=logs,
+    )
+
+
+def measure(options: phases.Options) -> dict[str, Any]:
+    figures: dict[str, Any] = {"meta": _meta(options)}
+    with ExitStack() as stack:
+        fake = start_fake_kaleyra(stack, "fake-kaleyra", options.logs)
+        slow_fake = start_fake_kaleyra(stack, "fake-kaleyra-50ms", options.logs, latency=phases.PROVIDER_LATENCY)
+        print("GET load (floor and service in turns):", flush=True)
+        with ExitStack() as get_stack:
+            targets = phases.get_targets(get_stack, fake, options)
+            phases.load_all(targets, fake, options)
+        figures["get"] = report.get_figures(targets, options.seconds)
+        print("POST latency:", flush=True)
+        with ExitStack() as post_stack:
+            figures["post"] = phases.post_latencies(post_stack, slow_fake, options)
+        print("Start-up and memory:", flush=True)
+        figures["startup"] = phases.startup(fake, options)
+        figures["memory"] = phases.memory(fake, options)
+    return figures
+
+
+def _meta(options: phases.Options) -> dict[str, Any]:
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "load_tool": "wrk" if options.wrk else "the Python load generator",
+        "seconds": options.seconds,
+        "warmup": options.warmup,
+        "rounds": options.rounds,
+        "connections": options.connections,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse(argv)
+    try:
+        figures = measure(options)
+    except BenchError as error:
+        print(f"benchmark failed: {error}", file=sys.stderr)
+        return 2
+    found = report.checks(figures)
+    print()
+    print(report.write(RESULTS, figures, found))
+    if chart.draw(figures, RESULTS / "chart.png"):
+        print(f"\nchart: {RESULTS / 'chart.png'}")
+    missed = [check.name for check in found if not check.met]
+    if missed:
+        print(f"\n{len(missed)} target(s) missed: {'; '.join(missed)}", file=sys.stderr)
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,162 @@
+"""The benchmark's phases; each starts what it needs, measures, stops it, and returns plain figures."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import tempfile
+from collections.abc import Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench import scenarios
+from bench.load import LoadResult, run_load
+from bench.processes import Server, start_floor, start_service
+
+PROVIDER_LATENCY = 0.05
+CACHE_SECONDS = 2.0  # the default of ROOM_DETAILS_CACHE_SECONDS
+NO_ENV: Mapping[str, str] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    seconds: float = 10.0
+    warmup: float = 2.0
+    rounds: int = 2
+    connections: int = 64
+    posts: int = 15
+    fill: int = 10_000
+    granian: bool = True
+    wrk: str | None = None
+    logs: Path = Path("bench/results/logs")
+
+
+@dataclass
+class Target:
+    """One configuration under GET load: a URL on a server, with the headers of a participant."""
+
+    name: str
+    server: Server
+    path: str
+    headers: dict[str, str] = field(default_factory=dict)
+    counts_provider_calls: bool = False
+    runs: list[LoadResult] = field(default_factory=list)
+    provider_reads: list[int] = field(default_factory=list)  # reads of the polled room in each measured run
+
+    def best(self) -> LoadResult:
+        # Best of the rounds: the machine is shared, and other work only ever makes a run slower.
+        return max(self.runs, key=lambda run: run.rps)
+
+
+def _mongo_env(stack: ExitStack) -> dict[str, str]:
+    """The embedded store in a data directory of its own (one server per directory), removed afterwards."""
+    data_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-mongo-"))
+    return {"STORE_BACKEND": "mongo", "EMBEDDED_MONGO_DATA_DIR": data_dir}
+
+
+def _service_target(
+    stack: ExitStack,
+    name: str,
+    fake: Server,
+    options: Options,
+    *,
+    granian: bool = False,
+    env: Mapping[str, str] = NO_ENV,
+) -> Target:
+    service, _ = start_service(stack, name, fake, options.logs, granian=granian, env=env)
+    teleconsultation_id = asyncio.run(scenarios.polled_teleconsultation(service))
+    cached = env.get("ROOM_DETAILS_CACHE_SECONDS") != "0"
+    return Target(name, service, f"/teleconsultation/{teleconsultation_id}", scenarios.poller(), cached)
+
+
+def get_targets(stack: ExitStack, fake: Server, options: Options) -> list[Target]:
+    room_id = asyncio.run(scenarios.provider_room(fake))
+    off = {"ROOM_DETAILS_CACHE_SECONDS": "0"}
+    targets = [
+        Target("floor", start_floor(stack, "floor", fake, options.logs), f"/floor/{room_id}"),
+        _service_target(stack, "memory, cache off", fake, options, env=off),
+        _service_target(stack, "memory, cache 2 s", fake, options),
+        _service_target(stack, "mongo, cache off", fake, options, env={**_mongo_env(stack), **off}),
+        _service_target(stack, "mongo, cache 2 s", fake, options, env=_mongo_env(stack)),
+    ]
+    if options.granian:
+        targets += [
+            Target(
+                "granian floor", start_floor(stack, "granian-floor", fake, options.logs, granian=True), targets[0].path
+            ),
+            _service_target(stack, "granian memory, cache off", fake, options, granian=True, env=off),
+            _service_target(stack, "granian memory, cache 2 s", fake, options, granian=True),
+        ]
+    return targets
+
+
+def load_all(targets: list[Target], fake: Server, options: Options) -> None:
+    """Rounds of: for each target, a warm-up then a measured run, side by side in time."""
+    for round_number in range(1, options.rounds + 1):
+        for target in targets:
+            _measure(target, fake, options)
+            result = target.runs[-1]
+            print(
+                f"  round {round_number} {target.name:28} {result.rps:8.0f} req/s  p50 {result.p50_ms:6.1f} ms"
+                f"  p99 {result.p99_ms:6.1f} ms  errors {result.errors}",
+                flush=True,
+            )
+
+
+def _measure(target: Target, fake: Server, options: Options) -> None:
+    url = target.server.url + target.path
+    run_load(options.wrk, url, connections=options.connections, seconds=options.warmup, headers=target.headers)
+    before = asyncio.run(scenarios.room_reads(fake))
+    result = run_load(
+        options.wrk, url, connections=options.connections, seconds=options.seconds, headers=target.headers
+    )
+    after = asyncio.run(scenarios.room_reads(fake))
+    target.runs.append(result)
+    # Only this target is under load, so the busiest room is the one it polls.
+    target.provider_reads.append(max((count - before.get(room, 0) for room, count in after.items()), default=0))
+
+
+def post_latencies(stack: ExitStack, slow_fake: Server, options: Options) -> dict[str, Any]:
+    figures: dict[str, Any] = {"provider_latency_ms": PROVIDER_LATENCY * 1000}
+    for store, env in (("memory", NO_ENV), ("mongo", _mongo_env(stack))):
+        service, _ = start_service(stack, f"post-{store}", slow_fake, options.logs, env=env)
+        for size in (2, 10):
+            timings = asyncio.run(scenarios.creation_latencies(service, size, options.posts))
+            median = scenarios.median_ms(timings)
+            figures[f"{store}_{size}"] = {
+                "median_ms": round(median, 1),
+                "max_ms": round(max(timings) * 1000, 1),
+                "ratio_to_provider": round(median / (PROVIDER_LATENCY * 1000), 2),
+                "samples": len(timings),
+            }
+            print(f"  POST {store:6} {size:2} new participants: median {median:6.1f} ms", flush=True)
+        service.stop()
+    return figures
+
+
+def startup(fake: Server, options: Options, times: int = 3) -> dict[str, Any]:
+    seconds = []
+    for attempt in range(times):
+        with ExitStack() as stack:
+            _, ready_after = start_service(stack, f"startup-{attempt}", fake, options.logs)
+            seconds.append(ready_after)
+    print(f"  start-up to ready: {', '.join(f'{s:.2f} s' for s in seconds)}", flush=True)
+    return {"median_s": round(statistics.median(seconds), 3), "max_s": round(max(seconds), 3), "runs": seconds}
+
+
+def memory(fake: Server, options: Options) -> dict[str, Any]:
+    with ExitStack() as stack:
+        service, _ = start_service(stack, "memory-fill", fake, options.logs)
+        idle = service.rss_bytes()
+        created = asyncio.run(scenarios.fill(service, options.fill))
+        filled = service.rss_bytes()
+    per_item = (filled - idle) / created if created else 0.0
+    print(f"  RSS {idle / 2**20:.1f} MiB idle, {filled / 2**20:.1f} MiB after {created} teleconsultations", flush=True)
+    return {
+        "teleconsultations": created,
+        "rss_idle_mib": round(idle / 2**20, 1),
+        "rss_filled_mib": round(filled / 2**20, 1),
+        "kib_per_teleconsultation": round(per_item / 1024, 2),
+    }

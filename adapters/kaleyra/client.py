@@ -67,6 +67,8 @@ class KaleyraVideoProvider(VideoProvider, SdkCredentialIssuer):
             call_type=CALL_TYPE,
             live=self._settings.live,
             duration=msgspec.UNSET if spec.duration_seconds is None else spec.duration_seconds,
+            # Transcriptions exist only for recorded rooms that ask for them.
+            offline_transcription=True if self._settings.recording != "none" else msgspec.UNSET,
         )
         reply = await self._http.send(operation, "POST", self._http.url("v2", "rooms"), json=wire.encode(request))
         created = _decode(operation, _ok(operation, reply), wire.CreateRoomResponse)

@@ -53,6 +53,7 @@ async def test_create_room_sends_the_documented_body(
         "call_type": "audio_video",
         "live": False,
         "duration": 3600,
+        "offline_transcription": True,
     }
 
 
@@ -64,6 +65,7 @@ async def test_unlimited_room_omits_the_duration(
     body = fake_kaleyra.state.last_request("POST", "/v2/rooms").json()
     assert "duration" not in body
     assert body["recording"] == "none"
+    assert "offline_transcription" not in body  # unrecorded rooms have nothing to transcribe
     assert body["live"] is True
     assert all(p["tools"] == {"chat": True} for p in body["participants"])
 

@@ -51,6 +51,14 @@ class RoomDetails:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkOptions:
+    """How a join link is personalised; `language` None leaves the company's default language."""
+
+    language: str | None = None
+    virtual_background: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class UserMapping:
     """One external user and the provider user created for it."""
 

@@ -9,6 +9,7 @@ from typing import Protocol
 from application.dto import (
     CallContext,
     DirectoryUser,
+    LinkOptions,
     ProvisionedRoom,
     RoomDetails,
     RoomSpec,
@@ -77,6 +78,15 @@ class VideoProvider(Protocol):
 
     async def room_details(self, room_id: str) -> RoomDetails | None:
         """Usage details, or None when the provider keeps none."""
+        ...
+
+
+class JoinLinks(Protocol):
+    def personalise(self, link: str, options: LinkOptions) -> str:
+        """`link` asking for the options the provider has an equivalent for (others are ignored).
+
+        Whatever query string or fragment the link already carries is kept.
+        """
         ...
 
 

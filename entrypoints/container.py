@@ -186,8 +186,10 @@ class Container(containers.DeclarativeContainer):
         GetTeleconsultationAccess,
         repository=store.provided.teleconsultations,
         provider=video_provider,
+        links=video_provider,
         clock=clock,
         immutable_period=settings.provided.immutable_period,
+        background_groups=service_config.provided.background_groups.call(),
     )
     delete_teleconsultation = providers.Singleton(
         DeleteTeleconsultation, repository=store.provided.teleconsultations, rooms=rooms

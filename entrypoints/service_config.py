@@ -78,6 +78,9 @@ class ServiceConfig(_Strict, frozen=True):
     environment: Literal["sandbox", "production"] | None = None
     mode: str | None = None
 
+    def background_groups(self) -> frozenset[str]:
+        return frozenset(self.groupsWithBackgroundList)
+
     def privilege_policy(self) -> PrivilegePolicy:
         return PrivilegePolicy(
             basic_groups=frozenset(self.privileges.basic.groups),

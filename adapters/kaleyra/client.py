@@ -10,11 +10,12 @@ import msgspec
 from yarl import URL
 
 from adapters.kaleyra import wire
+from adapters.kaleyra.links import personalise_link
 from adapters.kaleyra.settings import KaleyraSettings
 from adapters.kaleyra.transport import PROVIDER, KaleyraTransport, Reply, Sleep, fail
-from application.dto import ProvisionedRoom, RoomDetails, RoomSpec, SdkCredentials
+from application.dto import LinkOptions, ProvisionedRoom, RoomDetails, RoomSpec, SdkCredentials
 from application.errors import ProviderError
-from application.ports import SdkCredentialIssuer, VideoProvider
+from application.ports import JoinLinks, SdkCredentialIssuer, VideoProvider
 from domain.privileges import Privilege
 
 T = TypeVar("T")
@@ -24,7 +25,7 @@ CALL_TYPE = "audio_video"
 MAX_UPLOAD_PAGES = 1000
 
 
-class KaleyraVideoProvider(VideoProvider, SdkCredentialIssuer):
+class KaleyraVideoProvider(VideoProvider, JoinLinks, SdkCredentialIssuer):
     """Kaleyra users, rooms, uploads, SDK credentials, company backgrounds and transcriptions.
 
     The session is injected and owned by the caller; this class never opens or closes one.
@@ -82,6 +83,9 @@ class KaleyraVideoProvider(VideoProvider, SdkCredentialIssuer):
         return ProvisionedRoom(
             room_id=room_id, links={m.provider_user_id: links[m.provider_user_id] for m in spec.members}
         )
+
+    def personalise(self, link: str, options: LinkOptions) -> str:
+        return personalise_link(link, options)
 
     async def delete_room(self, room_id: str) -> None:
         await self._delete("delete_room", self._http.url("v2", "rooms", room_id))

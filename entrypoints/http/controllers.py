@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from application.create_teleconsultation import CreateTeleconsultation, CreateTeleconsultationCommand
@@ -14,6 +14,7 @@ from application.delete_teleconsultation import DeleteTeleconsultation
 from application.dto import ParticipantInput, RosterInput
 from application.get_teleconsultation import GetTeleconsultationAccess
 from application.issue_credentials import IssueCredentials
+from application.join_links import LinkPreferences
 from application.update_teleconsultation import UpdateTeleconsultation, UpdateTeleconsultationCommand
 from entrypoints.http.requester import RequesterReader
 from entrypoints.http.schemas import (
@@ -95,12 +96,18 @@ class TeleconsultationController(Controller):
     @get("/{room_id:str}", summary="The requesting participant's view of a teleconsultation")
     async def read(
         self,
+        *,
         request: Request[Any, Any, Any],
         room_id: FromPath[str],
         get_teleconsultation_access: NamedDependency[GetTeleconsultationAccess],
         requester_reader: NamedDependency[RequesterReader],
+        use_background: Annotated[bool, QueryParameter(name="useBackground")] = False,
+        language: FromQuery[str | None] = None,
     ) -> TeleconsultationAccessBody:
-        access = await get_teleconsultation_access.execute(room_id, await requester_reader.requester(request))
+        preferences = LinkPreferences(use_background=use_background, language=language)
+        access = await get_teleconsultation_access.execute(
+            room_id, await requester_reader.requester(request), preferences
+        )
         details = access.details
         return TeleconsultationAccessBody(
             bandyerUserId=access.provider_user_id,

@@ -56,6 +56,7 @@ class Harness:
     store: InMemoryStore = field(default_factory=InMemoryStore)
     provider: InMemoryVideoProvider = field(default_factory=InMemoryVideoProvider)
     clock: FixedClock = field(default_factory=lambda: FixedClock(T0 - timedelta(days=1)))
+    background_groups: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         durations = DurationPolicy(unlimited=self.unlimited)
@@ -82,7 +83,9 @@ class Harness:
         self.get = GetTeleconsultationAccess(
             repository=self.store.teleconsultations,
             provider=self.provider,
+            links=self.provider,
             clock=self.clock,
             immutable_period=self.immutable_period,
+            background_groups=self.background_groups,
         )
         self.delete = DeleteTeleconsultation(repository=self.store.teleconsultations, rooms=self.rooms)

@@ -17,6 +17,7 @@ from application.dto import (
     UserMapping,
     VerifiedIdentity,
 )
+from application.provider_features import ProviderFeature
 from domain.privileges import Privilege
 from domain.teleconsultation import Teleconsultation
 
@@ -62,9 +63,13 @@ class UserIdMap(Protocol):
 
 
 class VideoProvider(Protocol):
-    """Users and rooms at the video provider. Raises ProviderError on any provider failure."""
+    """Users and rooms at the video provider. Raises ProviderError on any provider failure.
+
+    `features` declares which optional feature ports (below) the provider really implements.
+    """
 
     name: str
+    features: frozenset[ProviderFeature]
 
     async def create_user(self, privilege: Privilege) -> str:
         """Create a provider user with the role of `privilege`; returns its provider id. Never retried."""
@@ -87,6 +92,18 @@ class JoinLinks(Protocol):
 
         Whatever query string or fragment the link already carries is kept.
         """
+        ...
+
+
+class CallUploads(Protocol):
+    """Files shared during calls. Raises ProviderError, or ProviderUnsupported when the provider has none."""
+
+    async def list_uploads(self, room_id: str) -> list[str]:
+        """The keys of every file uploaded in the room, all pages read."""
+        ...
+
+    async def delete_upload(self, key: str) -> None:
+        """Delete one file; a file that is already gone counts as deleted."""
         ...
 
 

@@ -15,6 +15,7 @@ from adapters.identity import Auth0ClientDirectory, CrudCustomIdResolver, Custom
 from adapters.jitsi.provider import JitsiVideoProvider
 from adapters.jitsi.unsupported import JitsiUnsupportedFeatures
 from adapters.kaleyra.client import KaleyraVideoProvider
+from adapters.memory.call_features import InMemoryCallFeatures
 from adapters.memory.clock import SystemClock
 from adapters.memory.store import InMemoryStore
 from adapters.memory.video_provider import InMemoryVideoProvider
@@ -22,6 +23,7 @@ from adapters.mongo.embedded import EmbeddedMongoServer
 from adapters.mongo.lifecycle import open_mongo_store
 from application.create_teleconsultation import CreateTeleconsultation
 from application.delete_teleconsultation import DeleteTeleconsultation
+from application.delete_uploads import DeleteCallUploads
 from application.get_teleconsultation import GetTeleconsultationAccess
 from application.identities import DirectoryIdentities, ParticipantIdentities, StandaloneIdentities
 from application.issue_credentials import IssueCredentials
@@ -141,11 +143,19 @@ class Container(containers.DeclarativeContainer):
         memory=providers.Singleton(InMemoryVideoProvider),
     )
 
+    # Ports of optional features: Jitsi's stand-in refuses every call with ProviderUnsupported.
+    jitsi_unsupported = providers.Singleton(JitsiUnsupportedFeatures)
     sdk_credentials = providers.Selector(
         settings.provided.video_provider,
         kaleyra=video_provider,
         memory=video_provider,
-        jitsi=providers.Singleton(JitsiUnsupportedFeatures),
+        jitsi=jitsi_unsupported,
+    )
+    call_features = providers.Selector(
+        settings.provided.video_provider,
+        kaleyra=video_provider,
+        memory=providers.Singleton(InMemoryCallFeatures),
+        jitsi=jitsi_unsupported,
     )
     directory = providers.Singleton(build_directory, settings.provided.identity, http_session)
     custom_ids = providers.Singleton(build_custom_ids, settings.provided.identity, service_config, http_session)
@@ -205,6 +215,13 @@ class Container(containers.DeclarativeContainer):
     requester_reader = providers.Singleton(
         build_requester_reader, settings.provided.identity, service_config, http_session
     )
+    delete_call_uploads = providers.Singleton(
+        DeleteCallUploads,
+        repository=store.provided.teleconsultations,
+        provider=video_provider,
+        uploads=call_features,
+        enabled=settings.provided.delete_uploads,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +234,7 @@ class Services:
     delete_teleconsultation: DeleteTeleconsultation
     issue_credentials: IssueCredentials
     requester_reader: RequesterReader
+    delete_call_uploads: DeleteCallUploads
     store: Store
 
 
@@ -240,6 +258,7 @@ async def running_services(container: Container) -> AsyncIterator[Services]:
             delete_teleconsultation=await _resolve(container.delete_teleconsultation),
             issue_credentials=await _resolve(container.issue_credentials),
             requester_reader=await _resolve(container.requester_reader),
+            delete_call_uploads=await _resolve(container.delete_call_uploads),
             store=await _resolve(container.store),
         )
     finally:

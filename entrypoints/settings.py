@@ -61,6 +61,7 @@ class Settings:
     immutable_period: timedelta = timedelta(0)
     identity: IdentitySettings = field(default_factory=IdentitySettings)
     provider_timeout_seconds: float = 10.0
+    delete_uploads: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -104,6 +105,7 @@ class Settings:
             immutable_period=timedelta(milliseconds=read.integer("IMMUTABLE_PERIOD_MS", 0, minimum=0)),
             identity=_identity(read),
             provider_timeout_seconds=timeout,
+            delete_uploads=read.boolean("TELECONSULTATION_DELETE_UPLOADS", False),
         )
 
 

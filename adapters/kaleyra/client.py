@@ -15,7 +15,8 @@ from adapters.kaleyra.settings import KaleyraSettings
 from adapters.kaleyra.transport import PROVIDER, KaleyraTransport, Reply, Sleep, fail
 from application.dto import LinkOptions, ProvisionedRoom, RoomDetails, RoomSpec, SdkCredentials
 from application.errors import ProviderError
-from application.ports import JoinLinks, SdkCredentialIssuer, VideoProvider
+from application.ports import CallUploads, JoinLinks, SdkCredentialIssuer, VideoProvider
+from application.provider_features import ProviderFeature
 from domain.privileges import Privilege
 
 T = TypeVar("T")
@@ -25,13 +26,14 @@ CALL_TYPE = "audio_video"
 MAX_UPLOAD_PAGES = 1000
 
 
-class KaleyraVideoProvider(VideoProvider, JoinLinks, SdkCredentialIssuer):
+class KaleyraVideoProvider(VideoProvider, JoinLinks, SdkCredentialIssuer, CallUploads):
     """Kaleyra users, rooms, uploads, SDK credentials, company backgrounds and transcriptions.
 
     The session is injected and owned by the caller; this class never opens or closes one.
     """
 
     name = PROVIDER
+    features = frozenset(ProviderFeature)
 
     def __init__(
         self,

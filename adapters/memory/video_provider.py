@@ -10,15 +10,20 @@ from yarl import URL
 from application.dto import LinkOptions, ProvisionedRoom, RoomDetails, RoomSpec, SdkCredentials
 from application.errors import ProviderError
 from application.ports import Clock, JoinLinks, SdkCredentialIssuer, VideoProvider
+from application.provider_features import ProviderFeature
 from domain.privileges import Privilege
 
 OPERATIONS = frozenset({"create_user", "create_room", "delete_room", "room_details", "sdk_credentials"})
 
 
 class InMemoryVideoProvider(VideoProvider, JoinLinks, SdkCredentialIssuer):
-    """Users and rooms kept in dicts; `fail_next` makes chosen calls fail like an unreachable provider."""
+    """Users and rooms kept in dicts; `fail_next` makes chosen calls fail like an unreachable provider.
+
+    The optional features are provided by InMemoryCallFeatures.
+    """
 
     name = "memory"
+    features = frozenset(ProviderFeature)
 
     def __init__(self, *, clock: Clock | None = None, link_base: str = "https://video.invalid/rooms") -> None:
         self.users: dict[str, Privilege] = {}

@@ -14,6 +14,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from entrypoints.container import Container, Services, running_services
 from entrypoints.http.controllers import TeleconsultationController, issue_credentials
 from entrypoints.http.errors import EXCEPTION_HANDLERS
+from entrypoints.http.features import FEATURE_HANDLERS
 from entrypoints.http.schemas import Status
 
 # JSON bodies of this API are small; the limit keeps a client from making the service buffer megabytes.
@@ -56,6 +57,7 @@ def _dependencies(slot: ServiceSlot) -> dict[str, Provide]:
         "delete_teleconsultation",
         "issue_credentials",
         "requester_reader",
+        "delete_call_uploads",
     )
     return {name: provider(name) for name in names}
 
@@ -86,7 +88,13 @@ def create_app(container: Container) -> Litestar:
         return dict(request.app.openapi_schema.to_schema())
 
     return Litestar(
-        route_handlers=[TeleconsultationController, issue_credentials, openapi_document, *_probes(slot)],
+        route_handlers=[
+            TeleconsultationController,
+            issue_credentials,
+            *FEATURE_HANDLERS,
+            openapi_document,
+            *_probes(slot),
+        ],
         dependencies=_dependencies(slot),
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],

@@ -39,10 +39,18 @@ Handler = Callable[[AnyRequest, Exception], Response[Any]]
 
 
 def failed_prefix(request: AnyRequest) -> str:
-    """'Failed PATCH /teleconsultation' for a PATCH on /teleconsultation/{id}, as the original words it."""
-    template = request.scope.get("path_template") or request.url.path
-    base = template.split("{", 1)[0].rstrip("/") or "/"
-    return f"Failed {request.method} {base}"
+    """The route as the original words it in errors.
+
+    Trailing path parameters are left out ('Failed PATCH /teleconsultation' for /teleconsultation/{id});
+    inner ones are filled in ('Failed DELETE /teleconsultation/<id>/uploads').
+    """
+    template: str = request.scope.get("path_template") or request.url.path
+    segments = template.rstrip("/").split("/")
+    while segments and segments[-1].startswith("{"):
+        segments.pop()
+    if any(segment.startswith("{") for segment in segments):
+        segments = request.url.path.split("/")[: len(segments)]
+    return f"Failed {request.method} {'/'.join(segments) or '/'}"
 
 
 def _wants_problem(request: AnyRequest) -> bool:

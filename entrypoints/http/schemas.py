@@ -114,3 +114,8 @@ class CredentialsCreated(msgspec.Struct, frozen=True):
     accessToken: str
     expiresAt: str
     bandyerUserId: str
+
+
+class UploadsDeleted(msgspec.Struct, frozen=True):
+    total: int
+    deleted: int

@@ -5,14 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from adapters.memory.call_features import InMemoryCallFeatures
 from adapters.memory.clock import FixedClock
 from adapters.memory.store import InMemoryStore
 from adapters.memory.video_provider import InMemoryVideoProvider
 from application.create_teleconsultation import CreateTeleconsultation, CreateTeleconsultationCommand
 from application.delete_teleconsultation import DeleteTeleconsultation
+from application.delete_uploads import DeleteCallUploads
 from application.dto import ParticipantInput, RosterInput
 from application.get_teleconsultation import GetTeleconsultationAccess
 from application.identities import StandaloneIdentities
+from application.provider_features import ProviderFeature
 from application.provider_users import ProviderUsers
 from application.rooms import RoomKeeper
 from application.roster import RosterBuilder
@@ -49,6 +52,13 @@ def create_command(
     )
 
 
+class FeaturelessProvider(InMemoryVideoProvider):
+    """A provider that declares none of the optional features, as Jitsi does."""
+
+    name = "bare"
+    features: frozenset[ProviderFeature] = frozenset()
+
+
 @dataclass
 class Harness:
     immutable_period: timedelta = timedelta(0)
@@ -56,7 +66,9 @@ class Harness:
     store: InMemoryStore = field(default_factory=InMemoryStore)
     provider: InMemoryVideoProvider = field(default_factory=InMemoryVideoProvider)
     clock: FixedClock = field(default_factory=lambda: FixedClock(T0 - timedelta(days=1)))
+    features: InMemoryCallFeatures = field(default_factory=InMemoryCallFeatures)
     background_groups: frozenset[str] = frozenset()
+    delete_uploads_enabled: bool = True
 
     def __post_init__(self) -> None:
         durations = DurationPolicy(unlimited=self.unlimited)
@@ -89,3 +101,9 @@ class Harness:
             background_groups=self.background_groups,
         )
         self.delete = DeleteTeleconsultation(repository=self.store.teleconsultations, rooms=self.rooms)
+        self.delete_uploads = DeleteCallUploads(
+            repository=self.store.teleconsultations,
+            provider=self.provider,
+            uploads=self.features,
+            enabled=self.delete_uploads_enabled,
+        )

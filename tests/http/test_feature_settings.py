@@ -1,4 +1,4 @@
-"""Room options: read from the environment, and seen by the fake Kaleyra."""
+"""Room options and feature variables: read from the environment, and seen by the fake Kaleyra."""
 
 from __future__ import annotations
 
@@ -35,8 +35,18 @@ async def test_room_options_from_the_environment_reach_the_kaleyra_room(
 
 
 @pytest.mark.parametrize(
-    ("name", "value"), [("DEFAULT_RECORDING_TYPE", "always"), ("LIVE_TELECONSULTATION", "perhaps")]
+    ("name", "value"),
+    [
+        ("DEFAULT_RECORDING_TYPE", "always"),
+        ("LIVE_TELECONSULTATION", "perhaps"),
+        ("TELECONSULTATION_DELETE_UPLOADS", "2"),
+    ],
 )
 def test_a_wrong_value_stops_start_up_naming_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigurationError, match=rf"^{name} must be"):
         Settings.from_env({name: value})
+
+
+def test_uploads_deletion_is_off_unless_switched_on() -> None:
+    assert Settings.from_env({}).delete_uploads is False
+    assert Settings.from_env({"TELECONSULTATION_DELETE_UPLOADS": "true"}).delete_uploads is True

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
 from application.dto import (
     CallContext,
+    CompanyBackground,
     DirectoryUser,
     LinkOptions,
     ProvisionedRoom,
@@ -104,6 +105,21 @@ class CallUploads(Protocol):
 
     async def delete_upload(self, key: str) -> None:
         """Delete one file; a file that is already gone counts as deleted."""
+        ...
+
+
+class CompanyBackgrounds(Protocol):
+    """The company's virtual backgrounds. Raises ProviderError, or ProviderUnsupported."""
+
+    async def upload_background(self, filename: str, content_type: str, data: bytes) -> CompanyBackground:
+        """Store a background image; raises InvalidRequest when the provider refuses the image."""
+        ...
+
+    async def set_default_background(self, alias: str) -> Mapping[str, object]:
+        """Make the background the company default; returns the provider's company object.
+
+        Raises InvalidRequest when the provider refuses the alias.
+        """
         ...
 
 

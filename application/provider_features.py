@@ -12,6 +12,7 @@ class ProviderFeature(StrEnum):
     """The value names the feature in the error a caller gets when the provider lacks it."""
 
     UPLOADS = "in-call file uploads"
+    BACKGROUNDS = "company virtual backgrounds"
 
 
 class DeclaresFeatures(Protocol):

@@ -21,6 +21,7 @@ from adapters.memory.store import InMemoryStore
 from adapters.memory.video_provider import InMemoryVideoProvider
 from adapters.mongo.embedded import EmbeddedMongoServer
 from adapters.mongo.lifecycle import open_mongo_store
+from application.company_settings import SetDefaultBackground, SettingsAdmins, UploadCompanyBackground
 from application.create_teleconsultation import CreateTeleconsultation
 from application.delete_teleconsultation import DeleteTeleconsultation
 from application.delete_uploads import DeleteCallUploads
@@ -222,6 +223,13 @@ class Container(containers.DeclarativeContainer):
         uploads=call_features,
         enabled=settings.provided.delete_uploads,
     )
+    settings_admins = providers.Singleton(SettingsAdmins, service_config.provided.settings_admin_groups.call())
+    upload_company_background = providers.Singleton(
+        UploadCompanyBackground, admins=settings_admins, provider=video_provider, backgrounds=call_features
+    )
+    set_default_background = providers.Singleton(
+        SetDefaultBackground, admins=settings_admins, provider=video_provider, backgrounds=call_features
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +243,8 @@ class Services:
     issue_credentials: IssueCredentials
     requester_reader: RequesterReader
     delete_call_uploads: DeleteCallUploads
+    upload_company_background: UploadCompanyBackground
+    set_default_background: SetDefaultBackground
     store: Store
 
 
@@ -259,6 +269,8 @@ async def running_services(container: Container) -> AsyncIterator[Services]:
             issue_credentials=await _resolve(container.issue_credentials),
             requester_reader=await _resolve(container.requester_reader),
             delete_call_uploads=await _resolve(container.delete_call_uploads),
+            upload_company_background=await _resolve(container.upload_company_background),
+            set_default_background=await _resolve(container.set_default_background),
             store=await _resolve(container.store),
         )
     finally:

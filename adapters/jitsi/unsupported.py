@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from application.dto import SdkCredentials
+from application.dto import CompanyBackground, SdkCredentials
 from application.errors import ProviderUnsupported
-from application.ports import CallUploads, SdkCredentialIssuer
+from application.ports import CallUploads, CompanyBackgrounds, SdkCredentialIssuer
 from application.provider_features import ProviderFeature
 
 PROVIDER = "jitsi"
 
 
-class JitsiUnsupportedFeatures(SdkCredentialIssuer, CallUploads):
+class JitsiUnsupportedFeatures(SdkCredentialIssuer, CallUploads, CompanyBackgrounds):
     async def sdk_credentials(self, provider_user_id: str, expires_in: int) -> SdkCredentials:
         raise ProviderUnsupported(PROVIDER, "SDK credentials")
 
@@ -19,3 +19,9 @@ class JitsiUnsupportedFeatures(SdkCredentialIssuer, CallUploads):
 
     async def delete_upload(self, key: str) -> None:
         raise ProviderUnsupported(PROVIDER, ProviderFeature.UPLOADS.value)
+
+    async def upload_background(self, filename: str, content_type: str, data: bytes) -> CompanyBackground:
+        raise ProviderUnsupported(PROVIDER, ProviderFeature.BACKGROUNDS.value)
+
+    async def set_default_background(self, alias: str) -> dict[str, object]:
+        raise ProviderUnsupported(PROVIDER, ProviderFeature.BACKGROUNDS.value)

@@ -1,24 +1,29 @@
-"""In-memory call features (files shared during calls) for tests and the memory provider."""
+"""In-memory call features (files, company backgrounds) for tests and the memory provider."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+from typing import Any
 
-from application.errors import ProviderError
-from application.ports import CallUploads
+from application.dto import CompanyBackground
+from application.errors import InvalidRequest, ProviderError
+from application.ports import CallUploads, CompanyBackgrounds
 
 NAME = "memory"
-OPERATIONS = frozenset({"list_uploads", "delete_upload"})
+OPERATIONS = frozenset({"list_uploads", "delete_upload", "upload_background", "set_default_background"})
 
 
-class InMemoryCallFeatures(CallUploads):
+class InMemoryCallFeatures(CallUploads, CompanyBackgrounds):
     """State kept in dicts and open to inspection; `fail_next` makes chosen calls fail like a broken provider."""
 
     def __init__(self) -> None:
         self.uploads: dict[str, str] = {}  # key -> room id
         self.deleted_uploads: list[str] = []
         self.max_concurrent_deletions = 0
+        self.backgrounds: dict[str, CompanyBackground] = {}
+        self.background_files: list[tuple[str, str, bytes]] = []
+        self.company: dict[str, Any] = {"name": "Memory Clinic", "default_language": "en", "default_background": None}
         self._failures: dict[str, int] = {}
         self._deleting = 0
         self._ids = itertools.count(1)
@@ -47,6 +52,26 @@ class InMemoryCallFeatures(CallUploads):
                 self.deleted_uploads.append(key)
         finally:
             self._deleting -= 1
+
+    async def upload_background(self, filename: str, content_type: str, data: bytes) -> CompanyBackground:
+        self._maybe_fail("upload_background")
+        self.background_files.append((filename, content_type, data))
+        alias = f"bg{next(self._ids)}"
+        background = CompanyBackground(alias, f"https://video.invalid/backgrounds/{alias}.jpg", "2030-01-01T00:00:00Z")
+        self.backgrounds[alias] = background
+        return background
+
+    async def set_default_background(self, alias: str) -> dict[str, Any]:
+        self._maybe_fail("set_default_background")
+        background = self.backgrounds.get(alias)
+        if background is None:
+            raise InvalidRequest("the video provider refused the background alias")
+        self.company["default_background"] = {
+            "alias": background.alias,
+            "url": background.url,
+            "creation_date": background.creation_date,
+        }
+        return dict(self.company)
 
     def _maybe_fail(self, operation: str) -> None:
         pending = self._failures.get(operation, 0)

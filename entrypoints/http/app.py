@@ -58,6 +58,8 @@ def _dependencies(slot: ServiceSlot) -> dict[str, Provide]:
         "issue_credentials",
         "requester_reader",
         "delete_call_uploads",
+        "upload_company_background",
+        "set_default_background",
     )
     return {name: provider(name) for name in names}
 

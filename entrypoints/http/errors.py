@@ -18,6 +18,8 @@ from litestar.exceptions import HTTPException, NotFoundException, ValidationExce
 
 from application.errors import (
     ConcurrentUpdate,
+    ContentTooLarge,
+    Forbidden,
     IdentityServiceError,
     InvalidRequest,
     NotFound,
@@ -25,6 +27,7 @@ from application.errors import (
     ProviderUnsupported,
     StoreUnavailable,
     Unauthorized,
+    UnsupportedMediaType,
 )
 from domain.errors import DomainError, TeleconsultationLocked
 from entrypoints.http.schemas import CrudError, ServiceError
@@ -139,6 +142,9 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Handler] = {
     InvalidRequest: service_error(400, "invalid-request"),
     NotFound: service_error(404, "not-found", prefixed=False),
     Unauthorized: service_error(401, "unauthorized", prefixed=False),
+    Forbidden: service_error(403, "forbidden", prefixed=False),
+    ContentTooLarge: service_error(413, "content-too-large"),
+    UnsupportedMediaType: service_error(415, "unsupported-media-type"),
     ConcurrentUpdate: service_error(409, "concurrent-update"),
     ProviderUnsupported: service_error(501, "provider-unsupported"),
     ProviderError: service_error(502, "provider-failed"),

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from litestar import Response, delete
+from typing import Any
+
+from litestar import Request, Response, delete, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
+from application.company_settings import MAX_BACKGROUND_BYTES, SetDefaultBackground, UploadCompanyBackground
 from application.delete_uploads import DeleteCallUploads
-from entrypoints.http.schemas import UploadsDeleted
+from entrypoints.http.multipart_image import MULTIPART_OVERHEAD_BYTES, MultipartImage
+from entrypoints.http.requester import RequesterReader
+from entrypoints.http.schemas import (
+    BackgroundUploaded,
+    CompanySettings,
+    UpdateSettingsBody,
+    UploadsDeleted,
+    VirtualBackground,
+)
+
+BACKGROUND_FIELD = "virtual_background"
 
 
 @delete(
@@ -26,4 +39,34 @@ async def delete_uploads(
     return Response(UploadsDeleted(total=outcome.total, deleted=outcome.deleted), status_code=HTTP_200_OK)
 
 
-FEATURE_HANDLERS = [delete_uploads]
+@post(
+    "/settings/background-image",
+    status_code=HTTP_200_OK,
+    summary="Upload a company virtual background (multipart field virtual_background, JPEG, at most 10 MB)",
+    tags=["settings"],
+    # The upload streams through a parser with its own per-file limit; this bounds the whole body.
+    request_max_body_size=MAX_BACKGROUND_BYTES + MULTIPART_OVERHEAD_BYTES,
+)
+async def upload_background(
+    request: Request[Any, Any, Any],
+    upload_company_background: NamedDependency[UploadCompanyBackground],
+    requester_reader: NamedDependency[RequesterReader],
+) -> BackgroundUploaded:
+    requester = await requester_reader.requester(request)
+    background = await upload_company_background.execute(requester, MultipartImage(request, BACKGROUND_FIELD))
+    return BackgroundUploaded(VirtualBackground(background.alias, background.url, background.creation_date))
+
+
+@patch("/settings/update", status_code=HTTP_200_OK, summary="Make a background the company default", tags=["settings"])
+async def update_settings(
+    request: Request[Any, Any, Any],
+    set_default_background: NamedDependency[SetDefaultBackground],
+    requester_reader: NamedDependency[RequesterReader],
+    data: JSONBody[UpdateSettingsBody | None] = None,
+) -> CompanySettings:
+    requester = await requester_reader.requester(request)
+    company = await set_default_background.execute(requester, data.background_alias if data is not None else None)
+    return CompanySettings(company=dict(company))
+
+
+FEATURE_HANDLERS = [delete_uploads, upload_background, update_settings]

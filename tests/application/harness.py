@@ -9,6 +9,7 @@ from adapters.memory.call_features import InMemoryCallFeatures
 from adapters.memory.clock import FixedClock
 from adapters.memory.store import InMemoryStore
 from adapters.memory.video_provider import InMemoryVideoProvider
+from application.company_settings import SetDefaultBackground, SettingsAdmins, UploadCompanyBackground
 from application.create_teleconsultation import CreateTeleconsultation, CreateTeleconsultationCommand
 from application.delete_teleconsultation import DeleteTeleconsultation
 from application.delete_uploads import DeleteCallUploads
@@ -68,6 +69,7 @@ class Harness:
     clock: FixedClock = field(default_factory=lambda: FixedClock(T0 - timedelta(days=1)))
     features: InMemoryCallFeatures = field(default_factory=InMemoryCallFeatures)
     background_groups: frozenset[str] = frozenset()
+    admin_groups: frozenset[str] = frozenset({"doctor"})
     delete_uploads_enabled: bool = True
 
     def __post_init__(self) -> None:
@@ -107,3 +109,8 @@ class Harness:
             uploads=self.features,
             enabled=self.delete_uploads_enabled,
         )
+        admins = SettingsAdmins(self.admin_groups)
+        self.upload_background = UploadCompanyBackground(
+            admins=admins, provider=self.provider, backgrounds=self.features
+        )
+        self.set_background = SetDefaultBackground(admins=admins, provider=self.provider, backgrounds=self.features)

@@ -81,3 +81,14 @@ class UnsupportedMediaType(ApplicationError):
 
 class ContentTooLarge(ApplicationError):
     """The request carries more data than this operation accepts."""
+
+
+class TranscriptionUnavailable(ApplicationError):
+    """No transcription can exist in the current configuration or state of the teleconsultation."""
+
+
+class TranscriptionNotFound(ApplicationError):
+    """The provider keeps no transcription for this session (unknown session, or not ready yet)."""
+
+    def __init__(self) -> None:
+        super().__init__("no transcription was found for this session")

@@ -123,6 +123,17 @@ class CompanyBackgrounds(Protocol):
         ...
 
 
+class SessionTranscriptions(Protocol):
+    """Transcriptions of recorded call sessions. Raises ProviderError, or ProviderUnsupported."""
+
+    async def transcription(self, room_id: str, session_id: str, fmt: str, max_bytes: int) -> str | None:
+        """The text in `fmt` (txt or srt), None when the provider has none for the session.
+
+        Raises ProviderError when the text is larger than `max_bytes`.
+        """
+        ...
+
+
 class PendingRoomCleanups(Protocol):
     """Provider rooms that must still be deleted because an earlier deletion failed."""
 

@@ -13,6 +13,7 @@ class ProviderFeature(StrEnum):
 
     UPLOADS = "in-call file uploads"
     BACKGROUNDS = "company virtual backgrounds"
+    TRANSCRIPTIONS = "transcriptions"
 
 
 class DeclaresFeatures(Protocol):

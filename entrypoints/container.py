@@ -26,6 +26,7 @@ from application.create_teleconsultation import CreateTeleconsultation
 from application.delete_teleconsultation import DeleteTeleconsultation
 from application.delete_uploads import DeleteCallUploads
 from application.get_teleconsultation import GetTeleconsultationAccess
+from application.get_transcription import GetTranscription
 from application.identities import DirectoryIdentities, ParticipantIdentities, StandaloneIdentities
 from application.issue_credentials import IssueCredentials
 from application.ports import (
@@ -230,6 +231,14 @@ class Container(containers.DeclarativeContainer):
     set_default_background = providers.Singleton(
         SetDefaultBackground, admins=settings_admins, provider=video_provider, backgrounds=call_features
     )
+    get_transcription = providers.Singleton(
+        GetTranscription,
+        repository=store.provided.teleconsultations,
+        provider=video_provider,
+        transcriptions=call_features,
+        recording_enabled=settings.provided.records_calls,
+        max_bytes=settings.provided.transcription_max_bytes,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +254,7 @@ class Services:
     delete_call_uploads: DeleteCallUploads
     upload_company_background: UploadCompanyBackground
     set_default_background: SetDefaultBackground
+    get_transcription: GetTranscription
     store: Store
 
 
@@ -271,6 +281,7 @@ async def running_services(container: Container) -> AsyncIterator[Services]:
             delete_call_uploads=await _resolve(container.delete_call_uploads),
             upload_company_background=await _resolve(container.upload_company_background),
             set_default_background=await _resolve(container.set_default_background),
+            get_transcription=await _resolve(container.get_transcription),
             store=await _resolve(container.store),
         )
     finally:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from pydantic import ByteSize, TypeAdapter, ValidationError
+
 from adapters.identity.settings import AuthServiceSettings, JwtSettings
 from adapters.jitsi.settings import JitsiSettings
 from adapters.kaleyra.settings import KaleyraSettings
@@ -23,6 +25,9 @@ VIDEO_PROVIDERS = ("kaleyra", "jitsi", "memory")
 STORE_BACKENDS = ("mongo", "memory")
 AUTH_MODES = ("headers", "jwt")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# Transcriptions are held in memory while they are relayed: a gigabyte is already far beyond any call.
+MAX_TRANSCRIPTION_BYTES = 1 << 30
+_BYTE_SIZE = TypeAdapter(ByteSize)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,6 +67,12 @@ class Settings:
     identity: IdentitySettings = field(default_factory=IdentitySettings)
     provider_timeout_seconds: float = 10.0
     delete_uploads: bool = False
+    recording_type: str = "none"
+    transcription_max_bytes: int = 50_000_000
+
+    @property
+    def records_calls(self) -> bool:
+        return self.recording_type != "none"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -106,6 +117,8 @@ class Settings:
             identity=_identity(read),
             provider_timeout_seconds=timeout,
             delete_uploads=read.boolean("TELECONSULTATION_DELETE_UPLOADS", False),
+            recording_type=recording,
+            transcription_max_bytes=read.size("TRANSCRIPTION_MAX_FILE_SIZE", "50MB", maximum=MAX_TRANSCRIPTION_BYTES),
         )
 
 
@@ -207,6 +220,19 @@ class _Reader:
         if not number > 0:
             raise ConfigurationError(f"{name} must be greater than 0, not {value!r}")
         return number
+
+    def size(self, name: str, default: str, *, maximum: int) -> int:
+        """A size such as `50MB` (10^6 bytes), `50MiB` (2^20 bytes), `512KB`, `1GB`, or a number of bytes."""
+        value = self.text(name) or default
+        try:
+            size = int(_BYTE_SIZE.validate_python(value))
+        except ValidationError:
+            raise ConfigurationError(
+                f"{name} must be a size such as 50MB, 512KB, 1GB or a number of bytes, not {value!r}"
+            ) from None
+        if not 1 <= size <= maximum:
+            raise ConfigurationError(f"{name} must be between 1 byte and {maximum} bytes, not {value!r}")
+        return size
 
     def choice(self, name: str, allowed: tuple[str, ...], default: str, *, upper: bool = False) -> str:
         value = self.text(name)

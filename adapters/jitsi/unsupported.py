@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from application.dto import CompanyBackground, SdkCredentials
 from application.errors import ProviderUnsupported
-from application.ports import CallUploads, CompanyBackgrounds, SdkCredentialIssuer
+from application.ports import CallUploads, CompanyBackgrounds, SdkCredentialIssuer, SessionTranscriptions
 from application.provider_features import ProviderFeature
 
 PROVIDER = "jitsi"
 
 
-class JitsiUnsupportedFeatures(SdkCredentialIssuer, CallUploads, CompanyBackgrounds):
+class JitsiUnsupportedFeatures(SdkCredentialIssuer, CallUploads, CompanyBackgrounds, SessionTranscriptions):
     async def sdk_credentials(self, provider_user_id: str, expires_in: int) -> SdkCredentials:
         raise ProviderUnsupported(PROVIDER, "SDK credentials")
 
@@ -25,3 +25,6 @@ class JitsiUnsupportedFeatures(SdkCredentialIssuer, CallUploads, CompanyBackgrou
 
     async def set_default_background(self, alias: str) -> dict[str, object]:
         raise ProviderUnsupported(PROVIDER, ProviderFeature.BACKGROUNDS.value)
+
+    async def transcription(self, room_id: str, session_id: str, fmt: str, max_bytes: int) -> str | None:
+        raise ProviderUnsupported(PROVIDER, ProviderFeature.TRANSCRIPTIONS.value)

@@ -16,7 +16,14 @@ from adapters.kaleyra.settings import KaleyraSettings
 from adapters.kaleyra.transport import PROVIDER, KaleyraTransport, Reply, Sleep, fail
 from application.dto import CompanyBackground, LinkOptions, ProvisionedRoom, RoomDetails, RoomSpec, SdkCredentials
 from application.errors import InvalidRequest, ProviderError
-from application.ports import CallUploads, CompanyBackgrounds, JoinLinks, SdkCredentialIssuer, VideoProvider
+from application.ports import (
+    CallUploads,
+    CompanyBackgrounds,
+    JoinLinks,
+    SdkCredentialIssuer,
+    SessionTranscriptions,
+    VideoProvider,
+)
 from application.provider_features import ProviderFeature
 from domain.privileges import Privilege
 
@@ -30,7 +37,9 @@ IMAGE_REFUSED = frozenset({400, 413, 415, 422})
 ALIAS_REFUSED = frozenset({400, 404, 422})  # 404: no background has this alias
 
 
-class KaleyraVideoProvider(VideoProvider, JoinLinks, SdkCredentialIssuer, CallUploads, CompanyBackgrounds):
+class KaleyraVideoProvider(
+    VideoProvider, JoinLinks, SdkCredentialIssuer, CallUploads, CompanyBackgrounds, SessionTranscriptions
+):
     """Kaleyra users, rooms, uploads, SDK credentials, company backgrounds and transcriptions.
 
     The session is injected and owned by the caller; this class never opens or closes one.
@@ -155,7 +164,7 @@ class KaleyraVideoProvider(VideoProvider, JoinLinks, SdkCredentialIssuer, CallUp
             raise InvalidRequest(f"the video provider refused the background alias (status {reply.status})")
         return wire.to_builtins(_decode(operation, _ok(operation, reply), wire.Company))
 
-    async def transcription(self, room_id: str, session_id: str, fmt: str, max_bytes: int) -> str:
+    async def transcription(self, room_id: str, session_id: str, fmt: str, max_bytes: int) -> str | None:
         """The session's transcription text; the body is abandoned as soon as it exceeds `max_bytes`."""
         operation = "transcription"
         url = self._http.url("v2", "rooms", room_id, "sessions", session_id, "transcription")
@@ -165,9 +174,11 @@ class KaleyraVideoProvider(VideoProvider, JoinLinks, SdkCredentialIssuer, CallUp
             url,
             params={"format": fmt},
             max_bytes=max_bytes,
-            too_large="transcription too large",
+            too_large=f"answer exceeds the configured maximum of {max_bytes} bytes",
             accept="text/plain, application/json",
         )
+        if reply.status == 404:
+            return None
         body = _ok(operation, reply)
         if "json" in reply.content_type:
             return _decode(operation, body, wire.TranscriptionResponse).transcription

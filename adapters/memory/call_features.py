@@ -1,4 +1,4 @@
-"""In-memory call features (files, company backgrounds) for tests and the memory provider."""
+"""In-memory call features (files, company backgrounds, transcriptions) for tests and the memory provider."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ from typing import Any
 
 from application.dto import CompanyBackground
 from application.errors import InvalidRequest, ProviderError
-from application.ports import CallUploads, CompanyBackgrounds
+from application.ports import CallUploads, CompanyBackgrounds, SessionTranscriptions
 
 NAME = "memory"
-OPERATIONS = frozenset({"list_uploads", "delete_upload", "upload_background", "set_default_background"})
+OPERATIONS = frozenset(
+    {"list_uploads", "delete_upload", "upload_background", "set_default_background", "transcription"}
+)
 
 
-class InMemoryCallFeatures(CallUploads, CompanyBackgrounds):
+class InMemoryCallFeatures(CallUploads, CompanyBackgrounds, SessionTranscriptions):
     """State kept in dicts and open to inspection; `fail_next` makes chosen calls fail like a broken provider."""
 
     def __init__(self) -> None:
@@ -24,6 +26,7 @@ class InMemoryCallFeatures(CallUploads, CompanyBackgrounds):
         self.backgrounds: dict[str, CompanyBackground] = {}
         self.background_files: list[tuple[str, str, bytes]] = []
         self.company: dict[str, Any] = {"name": "Memory Clinic", "default_language": "en", "default_background": None}
+        self.transcriptions: dict[tuple[str, str], str] = {}
         self._failures: dict[str, int] = {}
         self._deleting = 0
         self._ids = itertools.count(1)
@@ -72,6 +75,13 @@ class InMemoryCallFeatures(CallUploads, CompanyBackgrounds):
             "creation_date": background.creation_date,
         }
         return dict(self.company)
+
+    async def transcription(self, room_id: str, session_id: str, fmt: str, max_bytes: int) -> str | None:
+        self._maybe_fail("transcription")
+        text = self.transcriptions.get((room_id, session_id))
+        if text is not None and len(text.encode()) > max_bytes:
+            raise ProviderError(NAME, "transcription", f"answer exceeds the configured maximum of {max_bytes} bytes")
+        return text
 
     def _maybe_fail(self, operation: str) -> None:
         pending = self._failures.get(operation, 0)

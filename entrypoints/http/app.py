@@ -60,6 +60,7 @@ def _dependencies(slot: ServiceSlot) -> dict[str, Provide]:
         "delete_call_uploads",
         "upload_company_background",
         "set_default_background",
+        "get_transcription",
     )
     return {name: provider(name) for name in names}
 

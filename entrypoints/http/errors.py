@@ -26,6 +26,8 @@ from application.errors import (
     ProviderError,
     ProviderUnsupported,
     StoreUnavailable,
+    TranscriptionNotFound,
+    TranscriptionUnavailable,
     Unauthorized,
     UnsupportedMediaType,
 )
@@ -145,6 +147,8 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Handler] = {
     Forbidden: service_error(403, "forbidden", prefixed=False),
     ContentTooLarge: service_error(413, "content-too-large"),
     UnsupportedMediaType: service_error(415, "unsupported-media-type"),
+    TranscriptionUnavailable: service_error(409, "transcription-unavailable"),
+    TranscriptionNotFound: service_error(404, "transcription-not-found"),
     ConcurrentUpdate: service_error(409, "concurrent-update"),
     ProviderUnsupported: service_error(501, "provider-unsupported"),
     ProviderError: service_error(502, "provider-failed"),

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import Request, Response, delete, patch, post
+from litestar import Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from application.company_settings import MAX_BACKGROUND_BYTES, SetDefaultBackground, UploadCompanyBackground
 from application.delete_uploads import DeleteCallUploads
+from application.get_transcription import GetTranscription
 from entrypoints.http.multipart_image import MULTIPART_OVERHEAD_BYTES, MultipartImage
 from entrypoints.http.requester import RequesterReader
 from entrypoints.http.schemas import (
     BackgroundUploaded,
     CompanySettings,
+    Transcription,
     UpdateSettingsBody,
     UploadsDeleted,
     VirtualBackground,
@@ -69,4 +71,14 @@ async def update_settings(
     return CompanySettings(company=dict(company))
 
 
-FEATURE_HANDLERS = [delete_uploads, upload_background, update_settings]
+@get("/transcription/{room_id:str}/{session_id:str}", summary="A recorded session's transcription", tags=["calls"])
+async def read_transcription(
+    room_id: FromPath[str],
+    session_id: FromPath[str],
+    get_transcription: NamedDependency[GetTranscription],
+    fmt: Annotated[str, QueryParameter(name="format")] = "txt",
+) -> Transcription:
+    return Transcription(transcription=await get_transcription.execute(room_id, session_id, fmt))
+
+
+FEATURE_HANDLERS = [delete_uploads, upload_background, update_settings, read_transcription]

@@ -138,3 +138,7 @@ class UpdateSettingsBody(_Body, frozen=True):
 
 class CompanySettings(msgspec.Struct, frozen=True):
     company: dict[str, Any]
+
+
+class Transcription(msgspec.Struct, frozen=True):
+    transcription: str

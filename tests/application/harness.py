@@ -15,6 +15,7 @@ from application.delete_teleconsultation import DeleteTeleconsultation
 from application.delete_uploads import DeleteCallUploads
 from application.dto import ParticipantInput, RosterInput
 from application.get_teleconsultation import GetTeleconsultationAccess
+from application.get_transcription import GetTranscription
 from application.identities import StandaloneIdentities
 from application.provider_features import ProviderFeature
 from application.provider_users import ProviderUsers
@@ -71,6 +72,8 @@ class Harness:
     background_groups: frozenset[str] = frozenset()
     admin_groups: frozenset[str] = frozenset({"doctor"})
     delete_uploads_enabled: bool = True
+    records_calls: bool = True
+    transcription_max_bytes: int = 1000
 
     def __post_init__(self) -> None:
         durations = DurationPolicy(unlimited=self.unlimited)
@@ -103,6 +106,9 @@ class Harness:
             background_groups=self.background_groups,
         )
         self.delete = DeleteTeleconsultation(repository=self.store.teleconsultations, rooms=self.rooms)
+        self._wire_call_features()
+
+    def _wire_call_features(self) -> None:
         self.delete_uploads = DeleteCallUploads(
             repository=self.store.teleconsultations,
             provider=self.provider,
@@ -114,3 +120,10 @@ class Harness:
             admins=admins, provider=self.provider, backgrounds=self.features
         )
         self.set_background = SetDefaultBackground(admins=admins, provider=self.provider, backgrounds=self.features)
+        self.transcription = GetTranscription(
+            repository=self.store.teleconsultations,
+            provider=self.provider,
+            transcriptions=self.features,
+            recording_enabled=self.records_calls,
+            max_bytes=self.transcription_max_bytes,
+        )

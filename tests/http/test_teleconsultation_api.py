@@ -234,5 +234,6 @@ async def test_probes_and_the_openapi_document(client: Client) -> None:
         "/teleconsultation/{room_id}/uploads",
         "/settings/background-image",
         "/settings/update",
+        "/transcription/{room_id}/{session_id}",
     } <= set(document["paths"])
     assert (await client.get("/documentation/openapi.json")).status_code == 200

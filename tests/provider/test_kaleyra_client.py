@@ -271,12 +271,16 @@ async def test_a_transcription_over_the_limit_is_refused(
     state.transcription_chunked = chunked
     state.add_transcription("r", "s", "x" * 200_000)
 
-    with pytest.raises(ProviderError, match="kaleyra transcription transcription too large"):
+    with pytest.raises(ProviderError, match="kaleyra transcription answer exceeds the configured maximum"):
         await kaleyra.transcription("r", "s", "txt", max_bytes=100_000)
     assert await kaleyra.transcription("r", "s", "txt", max_bytes=200_000) == "x" * 200_000
     assert state.count("GET", "/v2/rooms/r/sessions/s/transcription") == 2
 
 
-async def test_a_missing_transcription_is_a_provider_error(kaleyra: KaleyraVideoProvider) -> None:
-    with pytest.raises(ProviderError, match="status 404"):
+async def test_a_missing_transcription_is_none_and_a_failure_an_error(
+    kaleyra: KaleyraVideoProvider, fake_kaleyra: FakeKaleyraServer
+) -> None:
+    assert await kaleyra.transcription("r", "s", "txt", max_bytes=1000) is None
+    fake_kaleyra.state.fail_next("transcription", "500", times=3)
+    with pytest.raises(ProviderError, match="status 500"):
         await kaleyra.transcription("r", "s", "txt", max_bytes=1000)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain.duration_policy import Schedule
@@ -48,6 +48,29 @@ class RoomDetails:
     duration_in_seconds: int | None = None
     duration_used_in_seconds: int | None = None
     live: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkOptions:
+    """How a join link is personalised; `language` None leaves the company's default language."""
+
+    language: str | None = None
+    virtual_background: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyBackground:
+    """A virtual background stored by the provider; `alias` names it when making it the default."""
+
+    alias: str
+    url: str | None = None
+    creation_date: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BackgroundImage:
+    filename: str
+    data: bytes = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,3 +66,29 @@ class IdentityServiceError(ApplicationError):
     def __init__(self, service: str, detail: str = "request failed") -> None:
         self.service = service
         super().__init__(f"{service} {detail}")
+
+
+class Forbidden(ApplicationError):
+    """The requester is identified but lacks the group this operation needs."""
+
+    def __init__(self) -> None:
+        super().__init__("Forbidden")
+
+
+class UnsupportedMediaType(ApplicationError):
+    """The request carries content of a kind this operation does not accept."""
+
+
+class ContentTooLarge(ApplicationError):
+    """The request carries more data than this operation accepts."""
+
+
+class TranscriptionUnavailable(ApplicationError):
+    """No transcription can exist in the current configuration or state of the teleconsultation."""
+
+
+class TranscriptionNotFound(ApplicationError):
+    """The provider keeps no transcription for this session (unknown session, or not ready yet)."""
+
+    def __init__(self) -> None:
+        super().__init__("no transcription was found for this session")

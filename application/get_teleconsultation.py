@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from application.dto import Requester, RoomDetails
 from application.errors import Unauthorized
-from application.ports import Clock, TeleconsultationRepository, VideoProvider
+from application.join_links import LinkPreferences, choose_link_options
+from application.ports import Clock, JoinLinks, TeleconsultationRepository, VideoProvider
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +26,8 @@ class ParticipantAccess:
 
 
 class GetTeleconsultationAccess:
-    """Returns the requester's own link, only once the room can no longer change.
+    """Returns the requester's own link, only once the room can no longer change, personalised with the
+    language and background chosen for them. The link itself always comes from the store.
 
     Raises Unauthorized when the requester is unknown or not a participant, NotFound for an unknown id.
     """
@@ -35,15 +37,24 @@ class GetTeleconsultationAccess:
         *,
         repository: TeleconsultationRepository,
         provider: VideoProvider,
+        links: JoinLinks,
         clock: Clock,
         immutable_period: timedelta,
+        background_groups: frozenset[str] = frozenset(),
     ) -> None:
         self._repository = repository
         self._provider = provider
+        self._links = links
         self._clock = clock
         self._immutable_period = immutable_period
+        self._background_groups = background_groups
 
-    async def execute(self, teleconsultation_id: str, requester: Requester | None) -> ParticipantAccess:
+    async def execute(
+        self,
+        teleconsultation_id: str,
+        requester: Requester | None,
+        preferences: LinkPreferences | None = None,
+    ) -> ParticipantAccess:
         if requester is None or not requester.user_ids:
             raise Unauthorized
         teleconsultation = await self._repository.get(teleconsultation_id)
@@ -53,9 +64,15 @@ class GetTeleconsultationAccess:
         details = None
         if teleconsultation.room_id is not None:
             details = await self._provider.room_details(teleconsultation.room_id)
+        link = teleconsultation.visible_link(participant, self._clock.now(), self._immutable_period)
+        if link is not None:
+            options = choose_link_options(
+                preferences or LinkPreferences(), participant, requester.groups, self._background_groups
+            )
+            link = self._links.personalise(link, options)
         return ParticipantAccess(
             provider_user_id=participant.provider_user_id,
-            access_link=teleconsultation.visible_link(participant, self._clock.now(), self._immutable_period),
+            access_link=link,
             members=tuple(CallMember(p.provider_user_id, p.full_name) for p in teleconsultation.participants),
             details=details,
         )

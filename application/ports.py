@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
 from application.dto import (
     CallContext,
+    CompanyBackground,
     DirectoryUser,
+    LinkOptions,
     ProvisionedRoom,
     RoomDetails,
     RoomSpec,
@@ -16,6 +18,7 @@ from application.dto import (
     UserMapping,
     VerifiedIdentity,
 )
+from application.provider_features import ProviderFeature
 from domain.privileges import Privilege
 from domain.teleconsultation import Teleconsultation
 
@@ -61,9 +64,13 @@ class UserIdMap(Protocol):
 
 
 class VideoProvider(Protocol):
-    """Users and rooms at the video provider. Raises ProviderError on any provider failure."""
+    """Users and rooms at the video provider. Raises ProviderError on any provider failure.
+
+    `features` declares which optional feature ports (below) the provider really implements.
+    """
 
     name: str
+    features: frozenset[ProviderFeature]
 
     async def create_user(self, privilege: Privilege) -> str:
         """Create a provider user with the role of `privilege`; returns its provider id. Never retried."""
@@ -77,6 +84,53 @@ class VideoProvider(Protocol):
 
     async def room_details(self, room_id: str) -> RoomDetails | None:
         """Usage details, or None when the provider keeps none."""
+        ...
+
+
+class JoinLinks(Protocol):
+    def personalise(self, link: str, options: LinkOptions) -> str:
+        """`link` asking for the options the provider has an equivalent for (others are ignored).
+
+        Whatever query string or fragment the link already carries is kept.
+        """
+        ...
+
+
+class CallUploads(Protocol):
+    """Files shared during calls. Raises ProviderError, or ProviderUnsupported when the provider has none."""
+
+    async def list_uploads(self, room_id: str) -> list[str]:
+        """The keys of every file uploaded in the room, all pages read."""
+        ...
+
+    async def delete_upload(self, key: str) -> None:
+        """Delete one file; a file that is already gone counts as deleted."""
+        ...
+
+
+class CompanyBackgrounds(Protocol):
+    """The company's virtual backgrounds. Raises ProviderError, or ProviderUnsupported."""
+
+    async def upload_background(self, filename: str, content_type: str, data: bytes) -> CompanyBackground:
+        """Store a background image; raises InvalidRequest when the provider refuses the image."""
+        ...
+
+    async def set_default_background(self, alias: str) -> Mapping[str, object]:
+        """Make the background the company default; returns the provider's company object.
+
+        Raises InvalidRequest when the provider refuses the alias.
+        """
+        ...
+
+
+class SessionTranscriptions(Protocol):
+    """Transcriptions of recorded call sessions. Raises ProviderError, or ProviderUnsupported."""
+
+    async def transcription(self, room_id: str, session_id: str, fmt: str, max_bytes: int) -> str | None:
+        """The text in `fmt` (txt or srt), None when the provider has none for the session.
+
+        Raises ProviderError when the text is larger than `max_bytes`.
+        """
         ...
 
 

@@ -15,14 +15,18 @@ from adapters.identity import Auth0ClientDirectory, CrudCustomIdResolver, Custom
 from adapters.jitsi.provider import JitsiVideoProvider
 from adapters.jitsi.unsupported import JitsiUnsupportedFeatures
 from adapters.kaleyra.client import KaleyraVideoProvider
+from adapters.memory.call_features import InMemoryCallFeatures
 from adapters.memory.clock import SystemClock
 from adapters.memory.store import InMemoryStore
 from adapters.memory.video_provider import InMemoryVideoProvider
 from adapters.mongo.embedded import EmbeddedMongoServer
 from adapters.mongo.lifecycle import open_mongo_store
+from application.company_settings import SetDefaultBackground, SettingsAdmins, UploadCompanyBackground
 from application.create_teleconsultation import CreateTeleconsultation
 from application.delete_teleconsultation import DeleteTeleconsultation
+from application.delete_uploads import DeleteCallUploads
 from application.get_teleconsultation import GetTeleconsultationAccess
+from application.get_transcription import GetTranscription
 from application.identities import DirectoryIdentities, ParticipantIdentities, StandaloneIdentities
 from application.issue_credentials import IssueCredentials
 from application.ports import (
@@ -146,11 +150,19 @@ class Container(containers.DeclarativeContainer):
         RoomDetailsCache, provider=provider_backend, clock=clock, ttl=settings.provided.room_details_cache
     )
 
+    # Ports of optional features: Jitsi's stand-in refuses every call with ProviderUnsupported.
+    jitsi_unsupported = providers.Singleton(JitsiUnsupportedFeatures)
     sdk_credentials = providers.Selector(
         settings.provided.video_provider,
         kaleyra=provider_backend,
         memory=provider_backend,
-        jitsi=providers.Singleton(JitsiUnsupportedFeatures),
+        jitsi=jitsi_unsupported,
+    )
+    call_features = providers.Selector(
+        settings.provided.video_provider,
+        kaleyra=provider_backend,
+        memory=providers.Singleton(InMemoryCallFeatures),
+        jitsi=jitsi_unsupported,
     )
     directory = providers.Singleton(build_directory, settings.provided.identity, http_session)
     custom_ids = providers.Singleton(build_custom_ids, settings.provided.identity, service_config, http_session)
@@ -191,8 +203,10 @@ class Container(containers.DeclarativeContainer):
         GetTeleconsultationAccess,
         repository=store.provided.teleconsultations,
         provider=video_provider,
+        links=provider_backend,
         clock=clock,
         immutable_period=settings.provided.immutable_period,
+        background_groups=service_config.provided.background_groups.call(),
     )
     delete_teleconsultation = providers.Singleton(
         DeleteTeleconsultation, repository=store.provided.teleconsultations, rooms=rooms
@@ -208,6 +222,28 @@ class Container(containers.DeclarativeContainer):
     requester_reader = providers.Singleton(
         build_requester_reader, settings.provided.identity, service_config, http_session
     )
+    delete_call_uploads = providers.Singleton(
+        DeleteCallUploads,
+        repository=store.provided.teleconsultations,
+        provider=video_provider,
+        uploads=call_features,
+        enabled=settings.provided.delete_uploads,
+    )
+    settings_admins = providers.Singleton(SettingsAdmins, service_config.provided.settings_admin_groups.call())
+    upload_company_background = providers.Singleton(
+        UploadCompanyBackground, admins=settings_admins, provider=video_provider, backgrounds=call_features
+    )
+    set_default_background = providers.Singleton(
+        SetDefaultBackground, admins=settings_admins, provider=video_provider, backgrounds=call_features
+    )
+    get_transcription = providers.Singleton(
+        GetTranscription,
+        repository=store.provided.teleconsultations,
+        provider=video_provider,
+        transcriptions=call_features,
+        recording_enabled=settings.provided.records_calls,
+        max_bytes=settings.provided.transcription_max_bytes,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +256,10 @@ class Services:
     delete_teleconsultation: DeleteTeleconsultation
     issue_credentials: IssueCredentials
     requester_reader: RequesterReader
+    delete_call_uploads: DeleteCallUploads
+    upload_company_background: UploadCompanyBackground
+    set_default_background: SetDefaultBackground
+    get_transcription: GetTranscription
     store: Store
 
 
@@ -243,6 +283,10 @@ async def running_services(container: Container) -> AsyncIterator[Services]:
             delete_teleconsultation=await _resolve(container.delete_teleconsultation),
             issue_credentials=await _resolve(container.issue_credentials),
             requester_reader=await _resolve(container.requester_reader),
+            delete_call_uploads=await _resolve(container.delete_call_uploads),
+            upload_company_background=await _resolve(container.upload_company_background),
+            set_default_background=await _resolve(container.set_default_background),
+            get_transcription=await _resolve(container.get_transcription),
             store=await _resolve(container.store),
         )
     finally:

@@ -78,6 +78,14 @@ class ServiceConfig(_Strict, frozen=True):
     environment: Literal["sandbox", "production"] | None = None
     mode: str | None = None
 
+    def settings_admin_groups(self) -> frozenset[str]:
+        """Who may change company settings: the configured groups, by default the plus groups."""
+        groups = self.settingsAdminGroups if self.settingsAdminGroups is not None else self.privileges.plus.groups
+        return frozenset(groups)
+
+    def background_groups(self) -> frozenset[str]:
+        return frozenset(self.groupsWithBackgroundList)
+
     def privilege_policy(self) -> PrivilegePolicy:
         return PrivilegePolicy(
             basic_groups=frozenset(self.privileges.basic.groups),

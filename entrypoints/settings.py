@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from pydantic import ByteSize, TypeAdapter, ValidationError
+
 from adapters.identity.settings import AuthServiceSettings, JwtSettings
 from adapters.jitsi.settings import JitsiSettings
 from adapters.kaleyra.settings import KaleyraSettings
@@ -25,6 +27,9 @@ AUTH_MODES = ("headers", "jwt")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # Details older than this would mislead a participant waiting for the call to start.
 MAX_ROOM_DETAILS_CACHE_SECONDS = 60.0
+# Transcriptions are held in memory while they are relayed: a gigabyte is already far beyond any call.
+MAX_TRANSCRIPTION_BYTES = 1 << 30
+_BYTE_SIZE = TypeAdapter(ByteSize)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,6 +69,13 @@ class Settings:
     identity: IdentitySettings = field(default_factory=IdentitySettings)
     provider_timeout_seconds: float = 10.0
     room_details_cache: timedelta = timedelta(seconds=2)  # zero: every read asks the provider
+    delete_uploads: bool = False
+    recording_type: str = "none"
+    transcription_max_bytes: int = 50_000_000
+
+    @property
+    def records_calls(self) -> bool:
+        return self.recording_type != "none"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -110,6 +122,9 @@ class Settings:
             room_details_cache=timedelta(
                 seconds=read.seconds("ROOM_DETAILS_CACHE_SECONDS", 2.0, maximum=MAX_ROOM_DETAILS_CACHE_SECONDS)
             ),
+            delete_uploads=read.boolean("TELECONSULTATION_DELETE_UPLOADS", False),
+            recording_type=recording,
+            transcription_max_bytes=read.size("TRANSCRIPTION_MAX_FILE_SIZE", "50MB", maximum=MAX_TRANSCRIPTION_BYTES),
         )
 
 
@@ -223,6 +238,19 @@ class _Reader:
         if not 0 <= number <= maximum:  # also refuses nan
             raise ConfigurationError(f"{name} must be between 0 and {maximum:g} seconds, not {value!r}")
         return number
+
+    def size(self, name: str, default: str, *, maximum: int) -> int:
+        """A size such as `50MB` (10^6 bytes), `50MiB` (2^20 bytes), `512KB`, `1GB`, or a number of bytes."""
+        value = self.text(name) or default
+        try:
+            size = int(_BYTE_SIZE.validate_python(value))
+        except ValidationError:
+            raise ConfigurationError(
+                f"{name} must be a size such as 50MB, 512KB, 1GB or a number of bytes, not {value!r}"
+            ) from None
+        if not 1 <= size <= maximum:
+            raise ConfigurationError(f"{name} must be between 1 byte and {maximum} bytes, not {value!r}")
+        return size
 
     def choice(self, name: str, allowed: tuple[str, ...], default: str, *, upper: bool = False) -> str:
         value = self.text(name)

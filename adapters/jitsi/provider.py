@@ -12,14 +12,18 @@ from urllib.parse import quote
 
 import jwt
 
+from adapters.jitsi.links import personalise_link
 from adapters.jitsi.settings import JitsiSettings
-from application.dto import ProvisionedRoom, RoomDetails, RoomMember, RoomSpec
-from application.ports import VideoProvider
+from application.dto import LinkOptions, ProvisionedRoom, RoomDetails, RoomMember, RoomSpec
+from application.ports import JoinLinks, VideoProvider
+from application.provider_features import ProviderFeature
 from domain.privileges import Privilege
 
 
-class JitsiVideoProvider(VideoProvider):
+class JitsiVideoProvider(VideoProvider, JoinLinks):
     name = "jitsi"
+    # Files, company backgrounds and transcriptions live on the Jitsi deployment, out of this service's reach.
+    features: frozenset[ProviderFeature] = frozenset()
 
     def __init__(self, settings: JitsiSettings | None = None) -> None:
         self._settings = settings or JitsiSettings()
@@ -38,6 +42,9 @@ class JitsiVideoProvider(VideoProvider):
             for m in spec.members
         }
         return ProvisionedRoom(room_id=room, links=links)
+
+    def personalise(self, link: str, options: LinkOptions) -> str:
+        return personalise_link(link, options)
 
     async def delete_room(self, room_id: str) -> None:
         # Nothing to delete: the room vanishes when the last participant leaves and the tokens expire.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import random
 from typing import Any, TypeVar
 
@@ -10,11 +11,20 @@ import msgspec
 from yarl import URL
 
 from adapters.kaleyra import wire
+from adapters.kaleyra.links import personalise_link
 from adapters.kaleyra.settings import KaleyraSettings
 from adapters.kaleyra.transport import PROVIDER, KaleyraTransport, Reply, Sleep, fail
-from application.dto import ProvisionedRoom, RoomDetails, RoomSpec, SdkCredentials
-from application.errors import ProviderError
-from application.ports import SdkCredentialIssuer, VideoProvider
+from application.dto import CompanyBackground, LinkOptions, ProvisionedRoom, RoomDetails, RoomSpec, SdkCredentials
+from application.errors import InvalidRequest, ProviderError
+from application.ports import (
+    CallUploads,
+    CompanyBackgrounds,
+    JoinLinks,
+    SdkCredentialIssuer,
+    SessionTranscriptions,
+    VideoProvider,
+)
+from application.provider_features import ProviderFeature
 from domain.privileges import Privilege
 
 T = TypeVar("T")
@@ -22,15 +32,21 @@ T = TypeVar("T")
 CALL_TYPE = "audio_video"
 # Stops a misbehaving server that always answers has_more=true from keeping us paging forever.
 MAX_UPLOAD_PAGES = 1000
+# Statuses with which Kaleyra refuses what the caller sent rather than failing itself.
+IMAGE_REFUSED = frozenset({400, 413, 415, 422})
+ALIAS_REFUSED = frozenset({400, 404, 422})  # 404: no background has this alias
 
 
-class KaleyraVideoProvider(VideoProvider, SdkCredentialIssuer):
+class KaleyraVideoProvider(
+    VideoProvider, JoinLinks, SdkCredentialIssuer, CallUploads, CompanyBackgrounds, SessionTranscriptions
+):
     """Kaleyra users, rooms, uploads, SDK credentials, company backgrounds and transcriptions.
 
     The session is injected and owned by the caller; this class never opens or closes one.
     """
 
     name = PROVIDER
+    features = frozenset(ProviderFeature)
 
     def __init__(
         self,
@@ -67,6 +83,8 @@ class KaleyraVideoProvider(VideoProvider, SdkCredentialIssuer):
             call_type=CALL_TYPE,
             live=self._settings.live,
             duration=msgspec.UNSET if spec.duration_seconds is None else spec.duration_seconds,
+            # Transcriptions exist only for recorded rooms that ask for them.
+            offline_transcription=True if self._settings.recording != "none" else msgspec.UNSET,
         )
         reply = await self._http.send(operation, "POST", self._http.url("v2", "rooms"), json=wire.encode(request))
         created = _decode(operation, _ok(operation, reply), wire.CreateRoomResponse)
@@ -80,6 +98,9 @@ class KaleyraVideoProvider(VideoProvider, SdkCredentialIssuer):
         return ProvisionedRoom(
             room_id=room_id, links={m.provider_user_id: links[m.provider_user_id] for m in spec.members}
         )
+
+    def personalise(self, link: str, options: LinkOptions) -> str:
+        return personalise_link(link, options)
 
     async def delete_room(self, room_id: str) -> None:
         await self._delete("delete_room", self._http.url("v2", "rooms", room_id))
@@ -117,26 +138,33 @@ class KaleyraVideoProvider(VideoProvider, SdkCredentialIssuer):
     async def delete_upload(self, key: str) -> None:
         await self._delete("delete_upload", self._http.url("v2", "uploads", key))
 
-    async def upload_background(self, filename: str, content_type: str, data: bytes) -> dict[str, Any]:
-        """Kaleyra's answer: `alias`, `url` and `creation_date` of the new background."""
+    async def upload_background(self, filename: str, content_type: str, data: bytes) -> CompanyBackground:
         operation = "upload_background"
         form = aiohttp.FormData()
-        form.add_field("file", data, filename=filename, content_type=content_type)
+        # A file object is sent in chunks; raw bytes of this size would hold up the event loop.
+        form.add_field("file", io.BytesIO(data), filename=filename, content_type=content_type)
         url = self._http.url("v2", "company", "backgrounds")
         reply = await self._http.send(operation, "POST", url, form=form)
+        if reply.status in IMAGE_REFUSED:
+            raise InvalidRequest(
+                f"the video provider refused the image (status {reply.status}); it accepts JPEG images of at "
+                "least 1280x1280 pixels and at most 10 backgrounds per company"
+            )
         background = _decode(operation, _ok(operation, reply), wire.Background)
         if not background.alias:
             raise ProviderError(PROVIDER, operation, "no alias in response")
-        return wire.to_builtins(background)
+        return CompanyBackground(alias=background.alias, url=background.url, creation_date=background.creation_date)
 
     async def set_default_background(self, alias: str) -> dict[str, Any]:
         """The updated company object, with the keys Kaleyra sent among those the contract lists."""
         operation = "set_default_background"
         body = wire.encode(wire.UpdateCompanyRequest(background_alias=alias))
         reply = await self._http.send(operation, "PATCH", self._http.url("v2", "company"), json=body)
+        if reply.status in ALIAS_REFUSED:
+            raise InvalidRequest(f"the video provider refused the background alias (status {reply.status})")
         return wire.to_builtins(_decode(operation, _ok(operation, reply), wire.Company))
 
-    async def transcription(self, room_id: str, session_id: str, fmt: str, max_bytes: int) -> str:
+    async def transcription(self, room_id: str, session_id: str, fmt: str, max_bytes: int) -> str | None:
         """The session's transcription text; the body is abandoned as soon as it exceeds `max_bytes`."""
         operation = "transcription"
         url = self._http.url("v2", "rooms", room_id, "sessions", session_id, "transcription")
@@ -146,9 +174,11 @@ class KaleyraVideoProvider(VideoProvider, SdkCredentialIssuer):
             url,
             params={"format": fmt},
             max_bytes=max_bytes,
-            too_large="transcription too large",
+            too_large=f"answer exceeds the configured maximum of {max_bytes} bytes",
             accept="text/plain, application/json",
         )
+        if reply.status == 404:
+            return None
         body = _ok(operation, reply)
         if "json" in reply.content_type:
             return _decode(operation, body, wire.TranscriptionResponse).transcription

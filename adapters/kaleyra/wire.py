@@ -33,6 +33,7 @@ class CreateRoomRequest(msgspec.Struct, frozen=True):
     live: bool
     # Omitted, not null, for an unlimited room.
     duration: int | msgspec.UnsetType = msgspec.UNSET
+    offline_transcription: bool | msgspec.UnsetType = msgspec.UNSET
 
 
 class SdkCredentialsRequest(msgspec.Struct, frozen=True):

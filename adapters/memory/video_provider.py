@@ -5,18 +5,25 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from application.dto import ProvisionedRoom, RoomDetails, RoomSpec, SdkCredentials
+from yarl import URL
+
+from application.dto import LinkOptions, ProvisionedRoom, RoomDetails, RoomSpec, SdkCredentials
 from application.errors import ProviderError
-from application.ports import Clock, SdkCredentialIssuer, VideoProvider
+from application.ports import Clock, JoinLinks, SdkCredentialIssuer, VideoProvider
+from application.provider_features import ProviderFeature
 from domain.privileges import Privilege
 
 OPERATIONS = frozenset({"create_user", "create_room", "delete_room", "room_details", "sdk_credentials"})
 
 
-class InMemoryVideoProvider(VideoProvider, SdkCredentialIssuer):
-    """Users and rooms kept in dicts; `fail_next` makes chosen calls fail like an unreachable provider."""
+class InMemoryVideoProvider(VideoProvider, JoinLinks, SdkCredentialIssuer):
+    """Users and rooms kept in dicts; `fail_next` makes chosen calls fail like an unreachable provider.
+
+    The optional features are provided by InMemoryCallFeatures.
+    """
 
     name = "memory"
+    features = frozenset(ProviderFeature)
 
     def __init__(self, *, clock: Clock | None = None, link_base: str = "https://video.invalid/rooms") -> None:
         self.users: dict[str, Privilege] = {}
@@ -51,6 +58,13 @@ class InMemoryVideoProvider(VideoProvider, SdkCredentialIssuer):
         self._created_at[room_id] = self._now()
         links = {m.provider_user_id: f"{self._link_base}/{room_id}/{m.provider_user_id}" for m in spec.members}
         return ProvisionedRoom(room_id=room_id, links=links)
+
+    def personalise(self, link: str, options: LinkOptions) -> str:
+        """Query parameters, the way Kaleyra links carry them."""
+        parameters = {"language": options.language} if options.language else {}
+        if options.virtual_background:
+            parameters["virtual_background"] = "image"
+        return str(URL(link, encoded=True).extend_query(parameters)) if parameters else link
 
     async def delete_room(self, room_id: str) -> None:
         self._maybe_fail("delete_room")

@@ -13,6 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from entrypoints.container import Container, Services, running_services
 from entrypoints.http.controllers import TeleconsultationController, issue_credentials
 from entrypoints.http.errors import EXCEPTION_HANDLERS
+from entrypoints.http.features import FEATURE_HANDLERS
 from entrypoints.http.openapi import NOT_READY, ExactJsonRenderPlugin, document_optional_bodies, with_exact_body_schemas
 from entrypoints.http.options import correct_allow_header
 from entrypoints.http.schemas import Status
@@ -79,7 +80,13 @@ def create_app(container: Container) -> Litestar:
         return with_exact_body_schemas(request.app.openapi_schema.to_schema())
 
     app = Litestar(
-        route_handlers=[TeleconsultationController, issue_credentials, openapi_document, *_probes(slot)],
+        route_handlers=[
+            TeleconsultationController,
+            issue_credentials,
+            *FEATURE_HANDLERS,
+            openapi_document,
+            *_probes(slot),
+        ],
         dependencies=_dependencies(slot),
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from application.create_teleconsultation import CreateTeleconsultationCommand
 from application.dto import ParticipantInput, RosterInput
+from application.join_links import LinkPreferences
 from application.update_teleconsultation import UpdateTeleconsultationCommand
 from entrypoints.container import Services
 from entrypoints.http.openapi import error_responses
@@ -105,12 +106,16 @@ class TeleconsultationController(Controller):
     )
     async def read(
         self,
+        *,
         request: Request[Any, Any, Any],
         room_id: FromPath[str],
         services: NamedDependency[Services],
+        use_background: Annotated[bool, QueryParameter(name="useBackground")] = False,
+        language: FromQuery[str | None] = None,
     ) -> TeleconsultationAccessBody:
         requester = await services.requester_reader.requester(request)
-        access = await services.get_teleconsultation_access.execute(room_id, requester)
+        preferences = LinkPreferences(use_background=use_background, language=language)
+        access = await services.get_teleconsultation_access.execute(room_id, requester, preferences)
         details = access.details
         return TeleconsultationAccessBody(
             bandyerUserId=access.provider_user_id,

@@ -18,13 +18,18 @@ from litestar.exceptions import HTTPException, NotFoundException, ValidationExce
 
 from application.errors import (
     ConcurrentUpdate,
+    ContentTooLarge,
+    Forbidden,
     IdentityServiceError,
     InvalidRequest,
     NotFound,
     ProviderError,
     ProviderUnsupported,
     StoreUnavailable,
+    TranscriptionNotFound,
+    TranscriptionUnavailable,
     Unauthorized,
+    UnsupportedMediaType,
 )
 from domain.errors import DomainError, TeleconsultationLocked
 from entrypoints.http.schemas import CrudError, ServiceError
@@ -39,10 +44,18 @@ Handler = Callable[[AnyRequest, Exception], Response[Any]]
 
 
 def failed_prefix(request: AnyRequest) -> str:
-    """'Failed PATCH /teleconsultation' for a PATCH on /teleconsultation/{id}, as the original words it."""
-    template = request.scope.get("path_template") or request.url.path
-    base = template.split("{", 1)[0].rstrip("/") or "/"
-    return f"Failed {request.method} {base}"
+    """The route as the original words it in errors.
+
+    Trailing path parameters are left out ('Failed PATCH /teleconsultation' for /teleconsultation/{id});
+    inner ones are filled in ('Failed DELETE /teleconsultation/<id>/uploads').
+    """
+    template: str = request.scope.get("path_template") or request.url.path
+    segments = template.rstrip("/").split("/")
+    while segments and segments[-1].startswith("{"):
+        segments.pop()
+    if any(segment.startswith("{") for segment in segments):
+        segments = request.url.path.split("/")[: len(segments)]
+    return f"Failed {request.method} {'/'.join(segments) or '/'}"
 
 
 def _wants_problem(request: AnyRequest) -> bool:
@@ -134,6 +147,11 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Handler] = {
     InvalidRequest: service_error(400, "invalid-request"),
     NotFound: service_error(404, "not-found", prefixed=False),
     Unauthorized: service_error(401, "unauthorized", prefixed=False),
+    Forbidden: service_error(403, "forbidden", prefixed=False),
+    ContentTooLarge: service_error(413, "content-too-large"),
+    UnsupportedMediaType: service_error(415, "unsupported-media-type"),
+    TranscriptionUnavailable: service_error(409, "transcription-unavailable"),
+    TranscriptionNotFound: service_error(404, "transcription-not-found"),
     ConcurrentUpdate: service_error(409, "concurrent-update"),
     ProviderUnsupported: service_error(501, "provider-unsupported"),
     ProviderError: service_error(502, "provider-failed"),

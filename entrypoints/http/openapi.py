@@ -39,7 +39,9 @@ _ERRORS: dict[int, tuple[Any, str]] = {
     401: (ServiceError, "The requester is not identified, or is not a participant"),
     404: (ServiceError, "No live teleconsultation has this id"),
     409: (ServiceError, "Inside the immutable period, or changed by another request first"),
-    413: (CrudError, "The body is larger than the service accepts"),
+    403: (ServiceError, "The requester is not in a settings admin group"),
+    413: (ServiceError | CrudError, "The body is larger than the service accepts"),
+    415: (ServiceError, "The upload is not a multipart JPEG image"),
     501: (ServiceError, "The configured video provider lacks this feature"),
     502: (ServiceError, "The video provider or the identity service failed; nothing was half-written"),
     503: (ServiceError, "The store is unavailable; retry after the Retry-After delay"),
@@ -54,6 +56,11 @@ def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
     }
 
 
+NO_CONTENT = {
+    204: ResponseSpec(
+        data_container=None, description="Nothing to do: the feature is turned off", generate_examples=False
+    )
+}
 NOT_READY = {503: ResponseSpec(data_container=Status, description="The store does not answer", generate_examples=False)}
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 
@@ -115,3 +115,31 @@ class CredentialsCreated(msgspec.Struct, frozen=True):
     accessToken: str
     expiresAt: str
     bandyerUserId: str
+
+
+class UploadsDeleted(msgspec.Struct, frozen=True):
+    total: int
+    deleted: int
+
+
+class VirtualBackground(msgspec.Struct, frozen=True):
+    background_alias: str
+    url: str | None
+    creation_date: str | None
+
+
+class BackgroundUploaded(msgspec.Struct, frozen=True):
+    virtual_background: VirtualBackground
+
+
+class UpdateSettingsBody(_Body, frozen=True):
+    # Optional here so that an unauthorised caller hears 401/403 before any word about the body.
+    background_alias: Annotated[str, msgspec.Meta(max_length=256)] | None = None
+
+
+class CompanySettings(msgspec.Struct, frozen=True):
+    company: dict[str, Any]
+
+
+class Transcription(msgspec.Struct, frozen=True):
+    transcription: str

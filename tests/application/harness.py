@@ -5,14 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from adapters.memory.call_features import InMemoryCallFeatures
 from adapters.memory.clock import FixedClock
 from adapters.memory.store import InMemoryStore
 from adapters.memory.video_provider import InMemoryVideoProvider
+from application.company_settings import SetDefaultBackground, SettingsAdmins, UploadCompanyBackground
 from application.create_teleconsultation import CreateTeleconsultation, CreateTeleconsultationCommand
 from application.delete_teleconsultation import DeleteTeleconsultation
+from application.delete_uploads import DeleteCallUploads
 from application.dto import ParticipantInput, RosterInput
 from application.get_teleconsultation import GetTeleconsultationAccess
+from application.get_transcription import GetTranscription
 from application.identities import StandaloneIdentities
+from application.provider_features import ProviderFeature
 from application.provider_users import ProviderUsers
 from application.rooms import RoomKeeper
 from application.roster import RosterBuilder
@@ -49,6 +54,13 @@ def create_command(
     )
 
 
+class FeaturelessProvider(InMemoryVideoProvider):
+    """A provider that declares none of the optional features, as Jitsi does."""
+
+    name = "bare"
+    features: frozenset[ProviderFeature] = frozenset()
+
+
 @dataclass
 class Harness:
     immutable_period: timedelta = timedelta(0)
@@ -56,6 +68,12 @@ class Harness:
     store: InMemoryStore = field(default_factory=InMemoryStore)
     provider: InMemoryVideoProvider = field(default_factory=InMemoryVideoProvider)
     clock: FixedClock = field(default_factory=lambda: FixedClock(T0 - timedelta(days=1)))
+    features: InMemoryCallFeatures = field(default_factory=InMemoryCallFeatures)
+    background_groups: frozenset[str] = frozenset()
+    admin_groups: frozenset[str] = frozenset({"doctor"})
+    delete_uploads_enabled: bool = True
+    records_calls: bool = True
+    transcription_max_bytes: int = 1000
 
     def __post_init__(self) -> None:
         durations = DurationPolicy(unlimited=self.unlimited)
@@ -82,7 +100,30 @@ class Harness:
         self.get = GetTeleconsultationAccess(
             repository=self.store.teleconsultations,
             provider=self.provider,
+            links=self.provider,
             clock=self.clock,
             immutable_period=self.immutable_period,
+            background_groups=self.background_groups,
         )
         self.delete = DeleteTeleconsultation(repository=self.store.teleconsultations, rooms=self.rooms)
+        self._wire_call_features()
+
+    def _wire_call_features(self) -> None:
+        self.delete_uploads = DeleteCallUploads(
+            repository=self.store.teleconsultations,
+            provider=self.provider,
+            uploads=self.features,
+            enabled=self.delete_uploads_enabled,
+        )
+        admins = SettingsAdmins(self.admin_groups)
+        self.upload_background = UploadCompanyBackground(
+            admins=admins, provider=self.provider, backgrounds=self.features
+        )
+        self.set_background = SetDefaultBackground(admins=admins, provider=self.provider, backgrounds=self.features)
+        self.transcription = GetTranscription(
+            repository=self.store.teleconsultations,
+            provider=self.provider,
+            transcriptions=self.features,
+            recording_enabled=self.records_calls,
+            max_bytes=self.transcription_max_bytes,
+        )

@@ -176,7 +176,7 @@ async def test_the_link_is_given_only_to_participants_and_only_once_the_window_o
     on_time = await h.get.execute(teleconsultation_id, Requester(("pat-1",)))
     stored = await h.store.teleconsultations.get(teleconsultation_id)
     own = next(p for p in stored.participants if p.user_id == "pat-1")
-    assert on_time.access_link == own.access_link
+    assert on_time.access_link == f"{own.access_link}?language=it"  # the stored link, in her own language
     assert on_time.provider_user_id == own.provider_user_id
     assert [m.full_name for m in on_time.members] == ["Joe Smith", "Jane Doe"]
 

@@ -68,10 +68,7 @@ async def create_user(request: web.Request) -> web.Response:
     return web.json_response(forms[state.user_form], status=201)
 
 
-def room_problem(state: FakeKaleyraState, body: dict[str, Any] | None) -> str | None:
-    if body is None:
-        return "body must be a JSON object"
-    participants = body.get("participants")
+def participants_problem(state: FakeKaleyraState, participants: object) -> str | None:
     if not isinstance(participants, list) or not 2 <= len(participants) <= 25:
         return "participants must hold between 2 and 25 entries"
     seen: set[str] = set()
@@ -86,6 +83,15 @@ def room_problem(state: FakeKaleyraState, body: dict[str, Any] | None) -> str | 
         tools = entry.get("tools", {})
         if not isinstance(tools, dict) or not all(isinstance(v, bool) for v in tools.values()):
             return "tools must map names to booleans"
+    return None
+
+
+def room_problem(state: FakeKaleyraState, body: dict[str, Any] | None) -> str | None:
+    if body is None:
+        return "body must be a JSON object"
+    problem = participants_problem(state, body.get("participants"))
+    if problem is not None:
+        return problem
     duration = body.get("duration")
     if duration is not None and not (is_int(duration) and duration >= 60):
         return "duration must be an integer of at least 60 seconds"
@@ -93,8 +99,8 @@ def room_problem(state: FakeKaleyraState, body: dict[str, Any] | None) -> str | 
         return "invalid recording"
     if body.get("call_type", "audio_video") not in CALL_TYPES:
         return "invalid call_type"
-    if not isinstance(body.get("live", True), bool):
-        return "live must be a boolean"
+    if not all(isinstance(body.get(flag, False), bool) for flag in ("live", "offline_transcription")):
+        return "live and offline_transcription must be booleans"
     return None
 
 
@@ -115,6 +121,7 @@ async def create_room(request: web.Request) -> web.Response:
         live=body.get("live", True),
         description=body.get("description", ""),
         creation_date=now_iso(),
+        offline_transcription=body.get("offline_transcription", False),
     )
     answered = participants[: len(participants) - state.links_withheld]
     links = [{"user_id": p["user_id"], "link": p["link"]} for p in answered]

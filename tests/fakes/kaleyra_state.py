@@ -71,6 +71,7 @@ class FakeRoom:
     live: bool
     description: str
     creation_date: str
+    offline_transcription: bool = False
 
 
 @dataclass(slots=True)

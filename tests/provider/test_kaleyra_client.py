@@ -9,7 +9,7 @@ import pytest
 
 from adapters.kaleyra import KaleyraVideoProvider
 from application.dto import RoomDetails, RoomMember
-from application.errors import ProviderError
+from application.errors import InvalidRequest, ProviderError
 from domain.privileges import Privilege
 from tests.fakes.kaleyra_server import FakeKaleyraServer
 from tests.fakes.kaleyra_state import DetailsForm, RoomForm, TranscriptionForm, UserForm
@@ -53,6 +53,7 @@ async def test_create_room_sends_the_documented_body(
         "call_type": "audio_video",
         "live": False,
         "duration": 3600,
+        "offline_transcription": True,
     }
 
 
@@ -64,6 +65,7 @@ async def test_unlimited_room_omits_the_duration(
     body = fake_kaleyra.state.last_request("POST", "/v2/rooms").json()
     assert "duration" not in body
     assert body["recording"] == "none"
+    assert "offline_transcription" not in body  # unrecorded rooms have nothing to transcribe
     assert body["live"] is True
     assert all(p["tools"] == {"chat": True} for p in body["participants"])
 
@@ -218,19 +220,30 @@ async def test_a_background_is_uploaded_then_made_the_default(
     image = b"\xff\xd8\xff\xe0 pretend jpeg"
 
     background = await kaleyra.upload_background("clinic.jpg", "image/jpeg", image)
-    company = await kaleyra.set_default_background(background["alias"])
+    company = await kaleyra.set_default_background(background.alias)
 
     assert fake_kaleyra.state.background_files == [("clinic.jpg", "image/jpeg", image)]
-    assert set(background) == {"alias", "url", "creation_date"}
-    assert fake_kaleyra.state.last_request("PATCH", "/v2/company").json() == {"background_alias": background["alias"]}
-    assert company["default_background"] == background
+    stored = fake_kaleyra.state.backgrounds[background.alias]
+    assert (background.url, background.creation_date) == (stored["url"], stored["creation_date"])
+    assert fake_kaleyra.state.last_request("PATCH", "/v2/company").json() == {"background_alias": background.alias}
+    assert company["default_background"] == stored
     assert company["name"] == "Fake Clinic"
     assert company["end_call_redirect_timeout_ms"] == 5000
 
 
-async def test_a_background_kaleyra_refuses_is_a_provider_error(kaleyra: KaleyraVideoProvider) -> None:
-    with pytest.raises(ProviderError, match="kaleyra upload_background status 400"):
+async def test_an_image_or_alias_kaleyra_refuses_is_the_callers_mistake(kaleyra: KaleyraVideoProvider) -> None:
+    with pytest.raises(InvalidRequest, match="refused the image"):
         await kaleyra.upload_background("clinic.png", "image/png", b"png")
+    with pytest.raises(InvalidRequest, match="refused the background alias"):
+        await kaleyra.set_default_background("no-such-alias")
+
+
+async def test_a_failing_background_upload_is_a_provider_error(
+    kaleyra: KaleyraVideoProvider, fake_kaleyra: FakeKaleyraServer
+) -> None:
+    fake_kaleyra.state.fail_next("upload_background", "500")
+    with pytest.raises(ProviderError, match="kaleyra upload_background status 500"):
+        await kaleyra.upload_background("clinic.jpg", "image/jpeg", b"\xff\xd8\xff")
 
 
 @pytest.mark.parametrize(("form", "chunked"), [("text", False), ("text", True), ("json", False), ("json", True)])
@@ -258,12 +271,16 @@ async def test_a_transcription_over_the_limit_is_refused(
     state.transcription_chunked = chunked
     state.add_transcription("r", "s", "x" * 200_000)
 
-    with pytest.raises(ProviderError, match="kaleyra transcription transcription too large"):
+    with pytest.raises(ProviderError, match="kaleyra transcription answer exceeds the configured maximum"):
         await kaleyra.transcription("r", "s", "txt", max_bytes=100_000)
     assert await kaleyra.transcription("r", "s", "txt", max_bytes=200_000) == "x" * 200_000
     assert state.count("GET", "/v2/rooms/r/sessions/s/transcription") == 2
 
 
-async def test_a_missing_transcription_is_a_provider_error(kaleyra: KaleyraVideoProvider) -> None:
-    with pytest.raises(ProviderError, match="status 404"):
+async def test_a_missing_transcription_is_none_and_a_failure_an_error(
+    kaleyra: KaleyraVideoProvider, fake_kaleyra: FakeKaleyraServer
+) -> None:
+    assert await kaleyra.transcription("r", "s", "txt", max_bytes=1000) is None
+    fake_kaleyra.state.fail_next("transcription", "500", times=3)
+    with pytest.raises(ProviderError, match="status 500"):
         await kaleyra.transcription("r", "s", "txt", max_bytes=1000)

@@ -1,0 +1,108 @@
+"""GET /transcription/{roomId}/{sessionId} over HTTP, against the fake Kaleyra."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from adapters.memory.clock import FixedClock
+from entrypoints.settings import Settings
+from tests.fakes.kaleyra_server import FakeKaleyraServer
+from tests.http.conftest import Client, kaleyra_settings, serve
+from tests.http.test_teleconsultation_api import body, create, doctor, patient
+
+TEXT = "Dottoressa: buongiorno.\nPaziente: buongiorno, dottoressa."
+
+
+def recorded(fake: FakeKaleyraServer, **overrides: Any) -> Settings:
+    """A Kaleyra service recording every call, as DEFAULT_RECORDING_TYPE=manual configures it."""
+    settings = kaleyra_settings(fake, recording_type="manual", **overrides)
+    assert settings.kaleyra is not None
+    return replace(settings, kaleyra=replace(settings.kaleyra, recording="manual"))
+
+
+@pytest.fixture
+async def recording_client(fake_kaleyra: FakeKaleyraServer, clock: FixedClock) -> AsyncIterator[Client]:
+    async with serve(recorded(fake_kaleyra), clock) as client:
+        yield client
+
+
+async def teleconsultation_with_room(client: Client, fake: FakeKaleyraServer) -> tuple[str, str]:
+    teleconsultation_id = await create(client, body(doctor(), patient()))
+    (room_id,) = fake.state.rooms
+    return teleconsultation_id, room_id
+
+
+async def test_the_session_text_of_the_teleconsultations_room(
+    recording_client: Client, fake_kaleyra: FakeKaleyraServer
+) -> None:
+    teleconsultation_id, room_id = await teleconsultation_with_room(recording_client, fake_kaleyra)
+    room = fake_kaleyra.state.rooms[room_id]
+    assert (room.recording, room.offline_transcription) == ("manual", True)
+    fake_kaleyra.state.add_transcription(room_id, "session-1", TEXT)
+
+    default = await recording_client.get(f"/transcription/{teleconsultation_id}/session-1")
+    assert default.status_code == 200
+    assert default.json() == {"transcription": TEXT}
+    assert fake_kaleyra.state.requests[-1].query == {"format": "txt"}
+
+    srt = await recording_client.get(f"/transcription/{teleconsultation_id}/session-1", params={"format": "srt"})
+    assert srt.json() == {"transcription": TEXT}
+    assert fake_kaleyra.state.requests[-1].query == {"format": "srt"}
+
+
+async def test_every_refusal_has_its_status_and_reason(
+    recording_client: Client, fake_kaleyra: FakeKaleyraServer
+) -> None:
+    teleconsultation_id, _ = await teleconsultation_with_room(recording_client, fake_kaleyra)
+    roomless = await create(recording_client, body(doctor("doc-2"), number=2))
+    cases = [
+        (f"/transcription/{teleconsultation_id}/s?format=pdf", 400, "format must be one of txt, srt"),
+        (f"/transcription/{teleconsultation_id}/unknown-session", 404, "no transcription was found for this session"),
+        (f"/transcription/{roomless}/s", 409, "the teleconsultation has no video room yet, so it has no sessions"),
+    ]
+    for path, status, reason in cases:
+        response = await recording_client.get(path)
+        assert response.status_code == status, path
+        assert response.json() == {"error": f"Failed GET /transcription: {reason}"}
+    unknown = await recording_client.get("/transcription/room_xyz/s")
+    assert (unknown.status_code, unknown.json()) == (404, {"error": "Room with id room_xyz not found on CRUD"})
+
+
+async def test_without_recording_there_are_no_transcriptions(client: Client, fake_kaleyra: FakeKaleyraServer) -> None:
+    teleconsultation_id, room_id = await teleconsultation_with_room(client, fake_kaleyra)
+    assert fake_kaleyra.state.rooms[room_id].offline_transcription is False
+    response = await client.get(f"/transcription/{teleconsultation_id}/session-1")
+    assert response.status_code == 409
+    assert "DEFAULT_RECORDING_TYPE is none" in response.json()["error"]
+
+
+async def test_a_transcription_over_the_size_limit_is_abandoned(
+    fake_kaleyra: FakeKaleyraServer, clock: FixedClock
+) -> None:
+    async with serve(recorded(fake_kaleyra, transcription_max_bytes=100), clock) as client:
+        teleconsultation_id, room_id = await teleconsultation_with_room(client, fake_kaleyra)
+        fake_kaleyra.state.add_transcription(room_id, "short", "x" * 100)
+        fake_kaleyra.state.add_transcription(room_id, "long", "x" * 101)
+
+        assert (await client.get(f"/transcription/{teleconsultation_id}/short")).status_code == 200
+        response = await client.get(f"/transcription/{teleconsultation_id}/long")
+        assert response.status_code == 502
+        assert response.json() == {
+            "error": "Failed GET /transcription: "
+            "kaleyra transcription answer exceeds the configured maximum of 100 bytes"
+        }
+
+
+async def test_jitsi_has_no_transcriptions(fake_kaleyra: FakeKaleyraServer, clock: FixedClock) -> None:
+    settings = replace(kaleyra_settings(fake_kaleyra), video_provider="jitsi", kaleyra=None, recording_type="manual")
+    async with serve(settings, clock) as client:
+        teleconsultation_id = await create(client, body(doctor(), patient()))
+        response = await client.get(f"/transcription/{teleconsultation_id}/session-1")
+    assert response.status_code == 501
+    assert response.json() == {
+        "error": "Failed GET /transcription: the jitsi video provider does not support transcriptions"
+    }

@@ -51,6 +51,17 @@ class ProviderError(ApplicationError):
         super().__init__(f"{provider} {operation} {detail}")
 
 
+class ProviderUnavailable(ProviderError):
+    """The provider kept failing: its calls are paused (the circuit is open) and fail at once until a trial succeeds.
+
+    A ProviderError like any other, so that whatever copes with a failed provider call copes with this one too.
+    """
+
+    def __init__(self, provider: str, operation: str, retry_after_seconds: int) -> None:
+        super().__init__(provider, operation, "not attempted: the provider failed repeatedly, retry later")
+        self.retry_after_seconds = retry_after_seconds
+
+
 class ProviderUnsupported(ApplicationError):
     """The configured video provider has no such feature."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from inspect import isawaitable
 from typing import Any, Protocol
 
@@ -20,12 +21,14 @@ from adapters.memory.store import InMemoryStore
 from adapters.memory.video_provider import InMemoryVideoProvider
 from adapters.mongo.embedded import EmbeddedMongoServer
 from adapters.mongo.lifecycle import open_mongo_store
+from application.circuit_breaker import CircuitBreaker
 from application.create_teleconsultation import CreateTeleconsultation
 from application.delete_teleconsultation import DeleteTeleconsultation
 from application.get_teleconsultation import GetTeleconsultationAccess
 from application.identities import DirectoryIdentities, ParticipantIdentities, StandaloneIdentities
 from application.issue_credentials import IssueCredentials
 from application.ports import (
+    Clock,
     CustomIdResolver,
     PendingRoomCleanups,
     TeleconsultationRepository,
@@ -40,7 +43,7 @@ from domain.duration_policy import DurationPolicy
 from domain.privileges import PrivilegePolicy
 from entrypoints.http.requester import PathStep, RequesterReader
 from entrypoints.service_config import ServiceConfig
-from entrypoints.settings import IdentitySettings, Settings, StoreSettings
+from entrypoints.settings import IdentitySettings, ReliabilitySettings, Settings, StoreSettings
 
 
 class Store(Protocol):
@@ -84,6 +87,15 @@ async def open_http_session(settings: Settings) -> AsyncIterator[aiohttp.ClientS
     timeout = aiohttp.ClientTimeout(total=settings.provider_timeout_seconds * 4)
     async with aiohttp.ClientSession(timeout=timeout, raise_for_status=False) as session:
         yield session
+
+
+def build_circuit_breaker(provider: str, settings: ReliabilitySettings, clock: Clock) -> CircuitBreaker:
+    return CircuitBreaker(
+        provider,
+        clock=clock,
+        failure_threshold=settings.circuit_failure_threshold,
+        reset_after=timedelta(seconds=settings.circuit_reset_seconds),
+    )
 
 
 def build_directory(identity: IdentitySettings, session: aiohttp.ClientSession) -> UserDirectory | None:
@@ -134,9 +146,15 @@ class Container(containers.DeclarativeContainer):
 
     # Adapters.
     clock = providers.Singleton(SystemClock)
+    # Only Kaleyra is called over the network; Jitsi links and the memory fake are made in-process.
+    circuit_breaker = providers.Singleton(
+        build_circuit_breaker, KaleyraVideoProvider.name, settings.provided.reliability, clock
+    )
     video_provider = providers.Selector(
         settings.provided.video_provider,
-        kaleyra=providers.Singleton(KaleyraVideoProvider, session=http_session, settings=settings.provided.kaleyra),
+        kaleyra=providers.Singleton(
+            KaleyraVideoProvider, session=http_session, settings=settings.provided.kaleyra, breaker=circuit_breaker
+        ),
         jitsi=providers.Singleton(JitsiVideoProvider, settings=settings.provided.jitsi),
         memory=providers.Singleton(InMemoryVideoProvider),
     )

@@ -22,6 +22,7 @@ from application.errors import (
     InvalidRequest,
     NotFound,
     ProviderError,
+    ProviderUnavailable,
     ProviderUnsupported,
     StoreUnavailable,
     Unauthorized,
@@ -73,6 +74,11 @@ def service_error(status: int, problem_type: str, *, prefixed: bool = True, retr
         )
 
     return handle
+
+
+def handle_provider_unavailable(request: AnyRequest, exc: Exception) -> Response[Any]:
+    assert isinstance(exc, ProviderUnavailable)
+    return service_error(503, "provider-unavailable", retry_after=exc.retry_after_seconds)(request, exc)
 
 
 def crud_error(request: AnyRequest, status: int, message: str, problem_type: str) -> Response[Any]:
@@ -133,6 +139,7 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Handler] = {
     Unauthorized: service_error(401, "unauthorized", prefixed=False),
     ConcurrentUpdate: service_error(409, "concurrent-update"),
     ProviderUnsupported: service_error(501, "provider-unsupported"),
+    ProviderUnavailable: handle_provider_unavailable,
     ProviderError: service_error(502, "provider-failed"),
     IdentityServiceError: service_error(502, "identity-service-failed"),
     StoreUnavailable: service_error(503, "store-unavailable", retry_after=5),

@@ -32,5 +32,9 @@ imports:
 pytest:
 	$(BIN)/pytest
 
+# Retry every queued provider-room deletion once (same settings as `make run`); exit 0 when none is left.
+sweep: install
+	$(BIN)/python -m entrypoints sweep
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache

@@ -81,14 +81,35 @@ class VideoProvider(Protocol):
 
 
 class PendingRoomCleanups(Protocol):
-    """Provider rooms that must still be deleted because an earlier deletion failed."""
+    """Provider rooms that must still be deleted because an earlier deletion failed.
 
-    async def add(self, room_id: str) -> None: ...
+    A sweeper claims a room before deleting it. A claim is a lease held by one owner until it expires, so that
+    two instances never delete the same room at once and the rooms of a sweeper that died come back in time.
+    """
+
+    async def add(self, room_id: str) -> None:
+        """Queue the room; a room already queued keeps its place and its lease."""
+        ...
 
     async def remove(self, room_id: str) -> None: ...
 
     async def pending(self, limit: int) -> list[str]:
-        """Up to `limit` rooms still to delete, oldest first."""
+        """Up to `limit` rooms still to delete, oldest first, leased or not."""
+        ...
+
+    async def count(self) -> int:
+        """How many rooms are still to delete."""
+        ...
+
+    async def claim(self, room_id: str, owner: str, *, now: datetime, until: datetime) -> bool:
+        """Lease the room to `owner` until `until`, unless another owner's lease still runs at `now`.
+
+        False when someone else holds it or it is no longer pending.
+        """
+        ...
+
+    async def release(self, room_id: str, owner: str) -> None:
+        """End `owner`'s lease early (its deletion failed) so that the next sweep may retry at once."""
         ...
 
 

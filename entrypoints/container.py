@@ -44,6 +44,7 @@ from domain.privileges import PrivilegePolicy
 from entrypoints.http.requester import PathStep, RequesterReader
 from entrypoints.service_config import ServiceConfig
 from entrypoints.settings import IdentitySettings, ReliabilitySettings, Settings, StoreSettings
+from entrypoints.sweeper import RoomSweeper
 
 
 class Store(Protocol):
@@ -180,6 +181,10 @@ class Container(containers.DeclarativeContainer):
         privileges=privileges,
         durations=durations,
         immutable_period=settings.provided.immutable_period,
+        clock=clock,
+    )
+    room_sweeper = providers.Singleton(
+        RoomSweeper, rooms=rooms, interval_seconds=settings.provided.reliability.sweep_interval_seconds
     )
     identities = providers.Singleton(build_identities, privileges, directory, custom_ids)
     provider_users = providers.Singleton(ProviderUsers, user_ids=store.provided.user_ids, provider=video_provider)
@@ -233,6 +238,7 @@ class Services:
     delete_teleconsultation: DeleteTeleconsultation
     issue_credentials: IssueCredentials
     requester_reader: RequesterReader
+    room_sweeper: RoomSweeper
     store: Store
 
 
@@ -256,6 +262,7 @@ async def running_services(container: Container) -> AsyncIterator[Services]:
             delete_teleconsultation=await _resolve(container.delete_teleconsultation),
             issue_credentials=await _resolve(container.issue_credentials),
             requester_reader=await _resolve(container.requester_reader),
+            room_sweeper=await _resolve(container.room_sweeper),
             store=await _resolve(container.store),
         )
     finally:

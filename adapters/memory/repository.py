@@ -24,7 +24,8 @@ class InMemoryTeleconsultationRepository(TeleconsultationRepository):
     Contract details shared with the MongoDB adapter: ids are 24-hex strings (case-insensitive,
     returned lower-case); an unknown, trashed or malformed id is NotFound; datetimes come back in
     UTC truncated to milliseconds, as BSON stores them; adding an id that is already stored raises
-    ConcurrentUpdate; saving a teleconsultation that is no longer live raises NotFound.
+    ConcurrentUpdate; saving a teleconsultation that was trashed since it was read raises ConcurrentUpdate,
+    one that was never stored NotFound.
     """
 
     def __init__(self) -> None:
@@ -52,10 +53,12 @@ class InMemoryTeleconsultationRepository(TeleconsultationRepository):
 
     async def save(self, teleconsultation: Teleconsultation) -> None:
         await _yield_like_io()
-        stored = self._live(teleconsultation.id)
+        key = _key(teleconsultation.id)
+        stored = None if key is None else self._stored.get(key)
         if stored is None:
             raise NotFound(teleconsultation.id)
-        if stored.version != teleconsultation.version:
+        if stored.discarded or stored.version != teleconsultation.version:
+            # Trashed since it was read: a concurrent change won, as with any other version.
             raise ConcurrentUpdate(teleconsultation.id)
         # No await between the check above and this write: the check-and-set is atomic.
         new_version = teleconsultation.version + 1

@@ -65,6 +65,9 @@ class PendingRoomCleanupFields(BaseModel):
 
     room_id: str = Field(alias="roomId")
     created_at: datetime = Field(alias="createdAt")
+    # The sweeper deleting the room now, and until when; both None while nobody is.
+    lease_owner: str | None = Field(default=None, alias="leaseOwner")
+    lease_until: datetime | None = Field(default=None, alias="leaseUntil")
 
 
 # The types the rest of the package works with. They are never initialised by beanie: see bind_documents.

@@ -14,13 +14,10 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConfigurationError, PyMongoError
 
+from adapters.mongo.cleanups import MongoPendingRoomCleanups
 from adapters.mongo.documents import BoundDocuments, bind_documents
-from adapters.mongo.repository import (
-    MongoPendingRoomCleanups,
-    MongoTeleconsultationRepository,
-    MongoUserIdMap,
-    translate_store_errors,
-)
+from adapters.mongo.errors import translate_store_errors
+from adapters.mongo.repository import MongoTeleconsultationRepository, MongoUserIdMap
 from application.errors import StoreUnavailable
 from application.ports import Clock
 

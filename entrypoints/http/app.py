@@ -34,7 +34,7 @@ class ServiceSlot:
 
     @asynccontextmanager
     async def running(self, container: Container) -> AsyncIterator[None]:
-        async with running_services(container) as services:
+        async with running_services(container) as services, services.room_sweeper.running():
             self._services = services
             try:
                 yield
@@ -99,4 +99,5 @@ def create_app(container: Container) -> Litestar:
             render_plugins=[JsonRenderPlugin()],
         ),
         debug=False,
+        logging_config=None,  # logging is set up once by the entry point (JSON lines, see entrypoints/logs.py)
     )

@@ -65,6 +65,7 @@ class Harness:
             privileges=POLICY,
             durations=durations,
             immutable_period=self.immutable_period,
+            clock=self.clock,
         )
         self.provider_users = ProviderUsers(user_ids=self.store.user_ids, provider=self.provider)
         self.roster = RosterBuilder(identities=StandaloneIdentities(POLICY), provider_users=self.provider_users)

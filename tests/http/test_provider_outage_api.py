@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 
@@ -13,6 +15,13 @@ from tests.http.conftest import kaleyra_settings, serve
 from tests.http.test_teleconsultation_api import body, create, doctor, patient
 
 OUTAGE = ReliabilitySettings(circuit_failure_threshold=2, circuit_reset_seconds=20)
+
+
+async def eventually(condition: Callable[[], bool]) -> None:
+    """Wait (at most 5 s) for something the background sweeper does; nothing signals it."""
+    async with asyncio.timeout(5):
+        while not condition():  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
 
 
 async def test_an_outage_turns_502s_into_fast_503s_until_a_trial_succeeds(
@@ -56,3 +65,19 @@ async def test_a_provider_that_refuses_requests_is_not_an_outage(
         for _ in range(4):
             assert (await client.post("/teleconsultation", json=body(doctor(), patient()))).status_code == 502
         await create(client, body(doctor(), patient()))
+
+
+async def test_a_room_left_behind_by_an_outage_is_deleted_by_the_background_sweeper(
+    fake_kaleyra: FakeKaleyraServer, clock: FixedClock
+) -> None:
+    reliability = replace(OUTAGE, circuit_failure_threshold=1, sweep_interval_seconds=0.05)
+    async with serve(replace(kaleyra_settings(fake_kaleyra), reliability=reliability), clock) as client:
+        room_id = await create(client, body(doctor(), patient()))
+        fake_kaleyra.state.fail_next("delete_room", Fault.SERVER_ERROR, times=3)  # every attempt of one call
+        assert (await client.delete(f"/teleconsultation/{room_id}")).status_code == 204
+        [room] = fake_kaleyra.state.rooms
+        await asyncio.sleep(0.3)  # several sweeps, all held back by the open circuit
+        assert fake_kaleyra.state.count("DELETE", f"/v2/rooms/{room}") == 3
+        clock.advance(timedelta(seconds=20))
+        await eventually(lambda: not fake_kaleyra.state.rooms)
+        assert fake_kaleyra.state.count("DELETE", f"/v2/rooms/{room}") == 4

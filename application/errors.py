@@ -34,8 +34,16 @@ class ConcurrentUpdate(ApplicationError):
         super().__init__("the teleconsultation was modified concurrently, retry the request")
 
 
-class AlreadyMapped(ApplicationError):
-    """The external user id already has a provider user."""
+class UserCreationInProgress(ApplicationError):
+    """Another request holds the reservation of an external user id and is creating its provider user."""
+
+    def __init__(self) -> None:
+        # Generic on purpose: the external id is personal data.
+        super().__init__("another request is still creating the provider user of a participant, retry the request")
+
+
+class ReservationLost(ApplicationError):
+    """The reservation of an external user id ran out and someone else took it over."""
 
 
 class StoreUnavailable(ApplicationError):

@@ -51,12 +51,31 @@ class TeleconsultationRepository(Protocol):
 
 
 class UserIdMap(Protocol):
-    """External user id -> provider user id. Raises StoreUnavailable when the store cannot be used."""
+    """External user id -> provider user id. Raises StoreUnavailable when the store cannot be used.
 
-    async def find(self, received_user_id: str) -> UserMapping | None: ...
+    Creating a provider user goes through a reservation of the external id, so that one provider user at most is
+    ever created per id, whichever instance of the service asks: reserve, create the provider user, complete.
+    """
 
-    async def add(self, mapping: UserMapping) -> None:
-        """Raises AlreadyMapped when the external id already has a mapping."""
+    async def find(self, received_user_id: str) -> UserMapping | None:
+        """The completed mapping; None when there is none (also while one is being created)."""
+        ...
+
+    async def reserve(self, received_user_id: str, owner: str, *, now: datetime, until: datetime) -> UserMapping | None:
+        """Reserve the id so that `owner` may create its provider user.
+
+        Returns the completed mapping when there is one (nothing is reserved), None when `owner` now holds the
+        reservation: a new one, its own, or one whose holder let it run out before `now`.
+        Raises UserCreationInProgress while another owner's reservation runs.
+        """
+        ...
+
+    async def complete(self, mapping: UserMapping, owner: str) -> None:
+        """Turn `owner`'s reservation into the mapping; raises ReservationLost when `owner` no longer holds it."""
+        ...
+
+    async def abandon(self, received_user_id: str, owner: str) -> None:
+        """Drop `owner`'s reservation (no provider user was created), so that others may try at once."""
         ...
 
 

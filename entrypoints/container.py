@@ -187,7 +187,9 @@ class Container(containers.DeclarativeContainer):
         RoomSweeper, rooms=rooms, interval_seconds=settings.provided.reliability.sweep_interval_seconds
     )
     identities = providers.Singleton(build_identities, privileges, directory, custom_ids)
-    provider_users = providers.Singleton(ProviderUsers, user_ids=store.provided.user_ids, provider=video_provider)
+    provider_users = providers.Singleton(
+        ProviderUsers, user_ids=store.provided.user_ids, provider=video_provider, clock=clock
+    )
     roster = providers.Singleton(RosterBuilder, identities=identities, provider_users=provider_users)
     create_teleconsultation = providers.Singleton(
         CreateTeleconsultation,

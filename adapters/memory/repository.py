@@ -6,11 +6,11 @@ import asyncio
 import copy
 import re
 import secrets
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from application.dto import UserMapping
-from application.errors import AlreadyMapped, ConcurrentUpdate, NotFound
+from application.errors import ConcurrentUpdate, NotFound, ReservationLost, UserCreationInProgress
 from application.ports import TeleconsultationRepository, UserIdMap
 from domain.duration_policy import Schedule
 from domain.teleconsultation import Teleconsultation
@@ -71,20 +71,45 @@ class InMemoryTeleconsultationRepository(TeleconsultationRepository):
         return None if stored is None or stored.discarded else stored
 
 
+@dataclass(frozen=True, slots=True)
+class _Reservation:
+    owner: str
+    until: datetime
+
+
 class InMemoryUserIdMap(UserIdMap):
+    """Mappings and running reservations; check-and-set steps never await in between, so each is atomic."""
+
     def __init__(self) -> None:
-        self._mappings: dict[str, UserMapping] = {}
+        self._entries: dict[str, UserMapping | _Reservation] = {}
 
     async def find(self, received_user_id: str) -> UserMapping | None:
         await _yield_like_io()
-        return self._mappings.get(received_user_id)
+        entry = self._entries.get(received_user_id)
+        return entry if isinstance(entry, UserMapping) else None
 
-    async def add(self, mapping: UserMapping) -> None:
+    async def reserve(self, received_user_id: str, owner: str, *, now: datetime, until: datetime) -> UserMapping | None:
         await _yield_like_io()
-        if mapping.received_user_id in self._mappings:
-            # The message stays generic: the received id is personal data.
-            raise AlreadyMapped("the external user id already has a provider user")
-        self._mappings[mapping.received_user_id] = replace(mapping, groups=tuple(mapping.groups))
+        entry = self._entries.get(received_user_id)
+        if isinstance(entry, UserMapping):
+            return entry
+        if entry is not None and entry.owner != owner and entry.until > now:
+            raise UserCreationInProgress
+        self._entries[received_user_id] = _Reservation(owner, until)
+        return None
+
+    async def complete(self, mapping: UserMapping, owner: str) -> None:
+        await _yield_like_io()
+        entry = self._entries.get(mapping.received_user_id)
+        if not (isinstance(entry, _Reservation) and entry.owner == owner):
+            raise ReservationLost("the reservation of the external user id was taken over")
+        self._entries[mapping.received_user_id] = replace(mapping, groups=tuple(mapping.groups))
+
+    async def abandon(self, received_user_id: str, owner: str) -> None:
+        await _yield_like_io()
+        entry = self._entries.get(received_user_id)
+        if isinstance(entry, _Reservation) and entry.owner == owner:
+            del self._entries[received_user_id]
 
 
 async def _yield_like_io() -> None:

@@ -13,6 +13,7 @@ from pymongo import ASCENDING, IndexModel
 WRITER_ID = "teleconsultation-service"
 STATE = "__STATE__"
 PUBLIC = "PUBLIC"
+DRAFT = "DRAFT"
 TRASH = "TRASH"
 VERSION = "version"
 CrudState = Literal["PUBLIC", "DRAFT", "TRASH", "DELETED"]
@@ -54,10 +55,14 @@ class TeleconsultationFields(CrudFields):
 
 
 class UserIdMapFields(CrudFields):
+    """A mapping (PUBLIC, with `bandyerId`), or a reservation while its provider user is created (DRAFT, without)."""
+
     received_user_id: str = Field(alias="receivedUserId")
-    provider_user_id: str = Field(alias="bandyerId")
+    provider_user_id: str | None = Field(default=None, alias="bandyerId")
     full_name: str | None = Field(default=None, alias="fullName")
     groups: list[str] = Field(default_factory=list)
+    reserved_by: str | None = Field(default=None, alias="reservedBy")
+    reserved_until: datetime | None = Field(default=None, alias="reservedUntil")
 
 
 class PendingRoomCleanupFields(BaseModel):

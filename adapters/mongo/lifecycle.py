@@ -17,7 +17,8 @@ from pymongo.errors import ConfigurationError, PyMongoError
 from adapters.mongo.cleanups import MongoPendingRoomCleanups
 from adapters.mongo.documents import BoundDocuments, bind_documents
 from adapters.mongo.errors import translate_store_errors
-from adapters.mongo.repository import MongoTeleconsultationRepository, MongoUserIdMap
+from adapters.mongo.repository import MongoTeleconsultationRepository
+from adapters.mongo.user_ids import MongoUserIdMap
 from application.errors import StoreUnavailable
 from application.ports import Clock
 

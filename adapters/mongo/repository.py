@@ -10,20 +10,16 @@ from adapters.mongo.documents import (
     STATE,
     VERSION,
     TeleconsultationDocument,
-    UserIdMapDocument,
 )
 from adapters.mongo.errors import translate_store_errors
 from adapters.mongo.mapping import (
     fields_to_set,
-    mapping_to_document,
-    mapping_to_domain,
     object_id,
     to_document,
     to_domain,
 )
-from application.dto import UserMapping
-from application.errors import AlreadyMapped, ConcurrentUpdate, NotFound
-from application.ports import Clock, TeleconsultationRepository, UserIdMap
+from application.errors import ConcurrentUpdate, NotFound
+from application.ports import Clock, TeleconsultationRepository
 from domain.teleconsultation import Teleconsultation
 
 
@@ -80,29 +76,3 @@ class MongoTeleconsultationRepository(TeleconsultationRepository):
                 return
             exists = await collection.count_documents({"_id": oid}, limit=1) > 0
         raise ConcurrentUpdate(teleconsultation.id) if exists else NotFound(teleconsultation.id)
-
-
-class MongoUserIdMap(UserIdMap):
-    """Mappings keyed by a unique index on receivedUserId.
-
-    `find` ignores the CRUD state: the unique index spans every state, so a mapping that could
-    block `add` must also be visible to `find`, or the caller could never make progress.
-    """
-
-    def __init__(self, model: type[UserIdMapDocument], clock: Clock) -> None:
-        self._model = model
-        self._clock = clock
-
-    async def find(self, received_user_id: str) -> UserMapping | None:
-        with translate_store_errors():
-            document = await self._model.find_one({"receivedUserId": received_user_id})
-        return None if document is None else mapping_to_domain(document)
-
-    async def add(self, mapping: UserMapping) -> None:
-        document = mapping_to_document(mapping, self._model, now=self._clock.now())
-        with translate_store_errors():
-            try:
-                await document.insert()
-            except DuplicateKeyError:
-                # `from None`: the driver's message quotes the duplicate id, which is personal data.
-                raise AlreadyMapped("the external user id already has a provider user") from None

@@ -26,6 +26,7 @@ from application.errors import (
     ProviderUnsupported,
     StoreUnavailable,
     Unauthorized,
+    UserCreationInProgress,
 )
 from domain.errors import DomainError, TeleconsultationLocked
 from entrypoints.http.schemas import CrudError, ServiceError
@@ -138,6 +139,7 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Handler] = {
     NotFound: service_error(404, "not-found", prefixed=False),
     Unauthorized: service_error(401, "unauthorized", prefixed=False),
     ConcurrentUpdate: service_error(409, "concurrent-update"),
+    UserCreationInProgress: service_error(409, "user-creation-in-progress", retry_after=1),
     ProviderUnsupported: service_error(501, "provider-unsupported"),
     ProviderUnavailable: handle_provider_unavailable,
     ProviderError: service_error(502, "provider-failed"),

@@ -67,7 +67,7 @@ class Harness:
             immutable_period=self.immutable_period,
             clock=self.clock,
         )
-        self.provider_users = ProviderUsers(user_ids=self.store.user_ids, provider=self.provider)
+        self.provider_users = ProviderUsers(user_ids=self.store.user_ids, provider=self.provider, clock=self.clock)
         self.roster = RosterBuilder(identities=StandaloneIdentities(POLICY), provider_users=self.provider_users)
         self.create = CreateTeleconsultation(
             repository=self.store.teleconsultations, roster=self.roster, rooms=self.rooms, durations=durations

@@ -18,6 +18,7 @@ from adapters.memory.clock import FixedClock
 from adapters.memory.repository import InMemoryTeleconsultationRepository, InMemoryUserIdMap
 from adapters.mongo.embedded import EmbeddedMongoServer
 from adapters.mongo.lifecycle import MongoStore, open_mongo_store
+from application.dto import UserMapping
 from application.ports import PendingRoomCleanups, TeleconsultationRepository, UserIdMap
 from tests.builders import T0
 
@@ -77,3 +78,9 @@ async def ports(request: pytest.FixtureRequest, mongo_target: MongoTarget, clock
         return
     async with open_test_store(mongo_target, clock) as store:
         yield Ports(store.teleconsultations, store.user_ids, store.cleanups)
+
+
+async def map_user(user_ids: UserIdMap, mapping: UserMapping) -> None:
+    """Store a completed mapping the way ProviderUsers does: reserve the id, then complete the reservation."""
+    assert await user_ids.reserve(mapping.received_user_id, "test", now=T0, until=T0 + timedelta(seconds=30)) is None
+    await user_ids.complete(mapping, "test")

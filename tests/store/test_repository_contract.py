@@ -9,8 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from application.dto import UserMapping
-from application.errors import AlreadyMapped, ConcurrentUpdate, NotFound
+from application.errors import ConcurrentUpdate, NotFound
 from application.ports import TeleconsultationRepository
 from domain.duration_policy import Schedule
 from domain.privileges import Privilege
@@ -186,35 +185,6 @@ async def test_adding_an_existing_id_is_a_concurrent_update(ports: Ports) -> Non
 async def test_adding_a_malformed_id_is_a_programming_error(ports: Ports) -> None:
     with pytest.raises(ValueError, match="24-hex"):
         await ports.teleconsultations.add(await a_teleconsultation(ports.teleconsultations, id="tc-1"))
-
-
-async def test_user_mappings_are_found_once_added(ports: Ports) -> None:
-    full = UserMapping("auth0|abc", "kaleyra_1", "Joe Smith", ("doctor", "admin"))
-    bare = UserMapping("pat-1", "kaleyra_2")
-    assert await ports.user_ids.find(full.received_user_id) is None
-    await ports.user_ids.add(full)
-    await ports.user_ids.add(bare)
-    assert await ports.user_ids.find(full.received_user_id) == full
-    assert await ports.user_ids.find(bare.received_user_id) == bare
-    assert await ports.user_ids.find("AUTH0|ABC") is None
-
-
-async def test_a_second_mapping_for_one_user_is_refused(ports: Ports) -> None:
-    first = UserMapping("auth0|abc", "kaleyra_1")
-    await ports.user_ids.add(first)
-    with pytest.raises(AlreadyMapped) as refused:
-        await ports.user_ids.add(UserMapping("auth0|abc", "kaleyra_2"))
-    assert "auth0|abc" not in str(refused.value)
-    assert await ports.user_ids.find("auth0|abc") == first
-
-
-async def test_concurrent_mappings_of_one_user_let_exactly_one_win(ports: Ports) -> None:
-    candidates = [UserMapping("auth0|abc", f"kaleyra_{n}") for n in range(5)]
-    outcomes = await asyncio.gather(*(ports.user_ids.add(m) for m in candidates), return_exceptions=True)
-    winners = [m for m, outcome in zip(candidates, outcomes, strict=True) if outcome is None]
-    assert len(winners) == 1
-    assert all(isinstance(o, AlreadyMapped) for o in outcomes if o is not None)
-    assert await ports.user_ids.find("auth0|abc") == winners[0]
 
 
 async def test_pending_room_cleanups_come_oldest_first_once_each(ports: Ports) -> None:

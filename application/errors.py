@@ -46,6 +46,20 @@ class ReservationLost(ApplicationError):
     """The reservation of an external user id ran out and someone else took it over."""
 
 
+class IdempotencyKeyReused(ApplicationError):
+    """The Idempotency-Key came with another request body than the first time."""
+
+    def __init__(self) -> None:
+        super().__init__("this Idempotency-Key was already used with a different request body")
+
+
+class IdempotencyKeyInFlight(ApplicationError):
+    """The first request with this Idempotency-Key is still being served."""
+
+    def __init__(self) -> None:
+        super().__init__("a request with this Idempotency-Key is still in progress, retry later")
+
+
 class StoreUnavailable(ApplicationError):
     """The database could not be reached or refused the operation."""
 

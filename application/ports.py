@@ -132,6 +132,35 @@ class PendingRoomCleanups(Protocol):
         ...
 
 
+class IdempotencyRecords(Protocol):
+    """What became of requests sent with an Idempotency-Key, until the records expire.
+
+    Keys arrive already scoped and hashed; only successes are kept, so that a failed attempt never stops a retry.
+    Raises StoreUnavailable when the store cannot be used.
+    """
+
+    async def begin(
+        self, key: str, fingerprint: str, owner: str, *, now: datetime, lease_until: datetime, expires_at: datetime
+    ) -> str | None:
+        """Claim `key` for `owner`'s attempt at a request whose body hashes to `fingerprint`.
+
+        Returns the stored result when the key already succeeded with this fingerprint (nothing is claimed); None
+        when `owner` now holds the key, until `lease_until`, and must `finish` or `release` it. A record that
+        expired, or an attempt whose lease ran out (its instance died), counts as absent.
+        Raises IdempotencyKeyReused when the key is held or done with another fingerprint, IdempotencyKeyInFlight
+        while another attempt with this fingerprint holds it.
+        """
+        ...
+
+    async def finish(self, key: str, owner: str, result: str) -> None:
+        """Keep `owner`'s successful result for replays; nothing happens if `owner` no longer holds the key."""
+        ...
+
+    async def release(self, key: str, owner: str) -> None:
+        """Forget `owner`'s failed attempt, so that a retry with the key may succeed."""
+        ...
+
+
 class UserDirectory(Protocol):
     """The identity service (auth0-client). Raises IdentityServiceError when it cannot answer."""
 

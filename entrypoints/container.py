@@ -25,11 +25,13 @@ from application.circuit_breaker import CircuitBreaker
 from application.create_teleconsultation import CreateTeleconsultation
 from application.delete_teleconsultation import DeleteTeleconsultation
 from application.get_teleconsultation import GetTeleconsultationAccess
+from application.idempotent_creation import IdempotentCreateTeleconsultation
 from application.identities import DirectoryIdentities, ParticipantIdentities, StandaloneIdentities
 from application.issue_credentials import IssueCredentials
 from application.ports import (
     Clock,
     CustomIdResolver,
+    IdempotencyRecords,
     PendingRoomCleanups,
     TeleconsultationRepository,
     UserDirectory,
@@ -56,6 +58,9 @@ class Store(Protocol):
 
     @property
     def cleanups(self) -> PendingRoomCleanups: ...
+
+    @property
+    def idempotency(self) -> IdempotencyRecords: ...
 
     async def ping(self) -> bool: ...
 
@@ -198,6 +203,13 @@ class Container(containers.DeclarativeContainer):
         rooms=rooms,
         durations=durations,
     )
+    idempotent_create_teleconsultation = providers.Singleton(
+        IdempotentCreateTeleconsultation,
+        create=create_teleconsultation,
+        records=store.provided.idempotency,
+        clock=clock,
+        ttl=providers.Factory(timedelta, seconds=settings.provided.reliability.idempotency_key_ttl_seconds),
+    )
     update_teleconsultation = providers.Singleton(
         UpdateTeleconsultation,
         repository=store.provided.teleconsultations,
@@ -234,7 +246,7 @@ class Container(containers.DeclarativeContainer):
 class Services:
     """Everything the HTTP handlers use, resolved once when the app starts."""
 
-    create_teleconsultation: CreateTeleconsultation
+    idempotent_create_teleconsultation: IdempotentCreateTeleconsultation
     update_teleconsultation: UpdateTeleconsultation
     get_teleconsultation_access: GetTeleconsultationAccess
     delete_teleconsultation: DeleteTeleconsultation
@@ -258,7 +270,7 @@ async def running_services(container: Container) -> AsyncIterator[Services]:
         await init
     try:
         yield Services(
-            create_teleconsultation=await _resolve(container.create_teleconsultation),
+            idempotent_create_teleconsultation=await _resolve(container.idempotent_create_teleconsultation),
             update_teleconsultation=await _resolve(container.update_teleconsultation),
             get_teleconsultation_access=await _resolve(container.get_teleconsultation_access),
             delete_teleconsultation=await _resolve(container.delete_teleconsultation),

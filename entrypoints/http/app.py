@@ -50,7 +50,7 @@ def _dependencies(slot: ServiceSlot) -> dict[str, Provide]:
         return Provide(provide, sync_to_thread=False, use_cache=True)
 
     names = (
-        "create_teleconsultation",
+        "idempotent_create_teleconsultation",
         "update_teleconsultation",
         "get_teleconsultation_access",
         "delete_teleconsultation",

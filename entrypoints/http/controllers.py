@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import Controller, Request, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from application.create_teleconsultation import CreateTeleconsultation, CreateTeleconsultationCommand
+from application.create_teleconsultation import CreateTeleconsultationCommand
 from application.delete_teleconsultation import DeleteTeleconsultation
 from application.dto import ParticipantInput, RosterInput
 from application.get_teleconsultation import GetTeleconsultationAccess
+from application.idempotent_creation import IdempotencyKey, IdempotentCreateTeleconsultation
 from application.issue_credentials import IssueCredentials
 from application.update_teleconsultation import UpdateTeleconsultation, UpdateTeleconsultationCommand
+from entrypoints.http.idempotency import HEADER, fingerprint, parse_key
 from entrypoints.http.requester import RequesterReader
 from entrypoints.http.schemas import (
     DEFAULT_EXPIRES_IN,
@@ -61,9 +63,18 @@ class TeleconsultationController(Controller):
         self,
         request: Request[Any, Any, Any],
         data: JSONBody[CreateTeleconsultationBody],
-        create_teleconsultation: NamedDependency[CreateTeleconsultation],
+        idempotent_create_teleconsultation: NamedDependency[IdempotentCreateTeleconsultation],
         requester_reader: NamedDependency[RequesterReader],
-    ) -> CreatedTeleconsultation:
+        idempotency_key: Annotated[
+            str | None,
+            HeaderParameter(
+                name=HEADER,
+                required=False,
+                description="A unique key (a UUID) that makes retrying this request safe: a retry with the same key "
+                "and body gets the first answer, not a second teleconsultation.",
+            ),
+        ] = None,
+    ) -> Response[CreatedTeleconsultation]:
         command = CreateTeleconsultationCommand(
             roster=roster_input(data.participants),
             start=data.start_date,
@@ -71,7 +82,17 @@ class TeleconsultationController(Controller):
             duration_seconds=data.duration_in_seconds,
             context=requester_reader.context(request),
         )
-        return CreatedTeleconsultation(roomId=await create_teleconsultation.execute(command))
+        key = None
+        if idempotency_key is not None:
+            requester = await requester_reader.requester(request)
+            scope = requester.user_ids[0] if requester is not None else ""
+            key = IdempotencyKey(parse_key(idempotency_key), scope, fingerprint(data))
+        created = await idempotent_create_teleconsultation.execute(command, key)
+        return Response(
+            CreatedTeleconsultation(roomId=created.teleconsultation_id),
+            status_code=HTTP_201_CREATED,
+            headers={"idempotent-replayed": "true"} if created.replayed else None,
+        )
 
     @patch("/{room_id:str}", status_code=HTTP_204_NO_CONTENT, summary="Change a teleconsultation")
     async def update(

@@ -18,6 +18,8 @@ from litestar.exceptions import HTTPException, NotFoundException, ValidationExce
 
 from application.errors import (
     ConcurrentUpdate,
+    IdempotencyKeyInFlight,
+    IdempotencyKeyReused,
     IdentityServiceError,
     InvalidRequest,
     NotFound,
@@ -140,6 +142,8 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Handler] = {
     Unauthorized: service_error(401, "unauthorized", prefixed=False),
     ConcurrentUpdate: service_error(409, "concurrent-update"),
     UserCreationInProgress: service_error(409, "user-creation-in-progress", retry_after=1),
+    IdempotencyKeyInFlight: service_error(409, "idempotency-key-in-flight", retry_after=1),
+    IdempotencyKeyReused: service_error(422, "idempotency-key-reused"),
     ProviderUnsupported: service_error(501, "provider-unsupported"),
     ProviderUnavailable: handle_provider_unavailable,
     ProviderError: service_error(502, "provider-failed"),

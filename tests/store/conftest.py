@@ -15,11 +15,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from adapters.memory.cleanups import InMemoryPendingRoomCleanups
 from adapters.memory.clock import FixedClock
+from adapters.memory.idempotency import InMemoryIdempotencyRecords
 from adapters.memory.repository import InMemoryTeleconsultationRepository, InMemoryUserIdMap
 from adapters.mongo.embedded import EmbeddedMongoServer
 from adapters.mongo.lifecycle import MongoStore, open_mongo_store
 from application.dto import UserMapping
-from application.ports import PendingRoomCleanups, TeleconsultationRepository, UserIdMap
+from application.ports import IdempotencyRecords, PendingRoomCleanups, TeleconsultationRepository, UserIdMap
 from tests.builders import T0
 
 TELECONSULTATIONS = "teleconsultations"
@@ -69,15 +70,21 @@ class Ports:
     teleconsultations: TeleconsultationRepository
     user_ids: UserIdMap
     cleanups: PendingRoomCleanups
+    idempotency: IdempotencyRecords
 
 
 @pytest.fixture(params=["memory", "mongo"])
 async def ports(request: pytest.FixtureRequest, mongo_target: MongoTarget, clock: FixedClock) -> AsyncIterator[Ports]:
     if request.param == "memory":
-        yield Ports(InMemoryTeleconsultationRepository(), InMemoryUserIdMap(), InMemoryPendingRoomCleanups())
+        yield Ports(
+            InMemoryTeleconsultationRepository(),
+            InMemoryUserIdMap(),
+            InMemoryPendingRoomCleanups(),
+            InMemoryIdempotencyRecords(),
+        )
         return
     async with open_test_store(mongo_target, clock) as store:
-        yield Ports(store.teleconsultations, store.user_ids, store.cleanups)
+        yield Ports(store.teleconsultations, store.user_ids, store.cleanups, store.idempotency)
 
 
 async def map_user(user_ids: UserIdMap, mapping: UserMapping) -> None:

@@ -148,6 +148,21 @@ async def test_a_reservation_is_a_draft_entry_without_a_provider_user_until_comp
     assert not {"reservedBy", "reservedUntil"} & set(raw)
 
 
+async def test_idempotency_records_have_a_unique_key_and_a_ttl_index(
+    mongo_store: MongoStore, raw_database: RawDatabase
+) -> None:
+    until = T0 + timedelta(days=1)
+    await mongo_store.idempotency.begin("key-hash", "body-hash", "attempt", now=T0, lease_until=until, expires_at=until)
+    collection = raw_database["teleconsultations_idempotency_keys"]
+    raw = await collection.find_one({})
+    assert raw is not None
+    assert (raw["key"], raw["fingerprint"], raw["result"]) == ("key-hash", "body-hash", None)
+    indexes = list((await collection.index_information()).values())
+    assert any(i["key"] == [("key", 1)] and i.get("unique") for i in indexes)
+    # Real MongoDB removes expired records itself; correctness never depends on it (reads check expiry).
+    assert any(i["key"] == [("expiresAt", 1)] and i.get("expireAfterSeconds") == 0 for i in indexes)
+
+
 async def test_collection_names_come_from_the_configuration(
     mongo_target: MongoTarget, raw_database: RawDatabase
 ) -> None:
@@ -315,7 +330,7 @@ async def bound_documents(mongo_target: MongoTarget) -> AsyncIterator[BoundDocum
     """Document classes initialised once; the property below only converts, it never writes."""
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_target.url)
     try:
-        documents = bind_documents("tc", "users", "cleanups")
+        documents = bind_documents("tc", "users", "cleanups", "keys")
         await init_beanie(database=client[mongo_target.database], document_models=list(documents))
         yield documents
     finally:

@@ -44,6 +44,7 @@ from application.update_teleconsultation import UpdateTeleconsultation
 from domain.duration_policy import DurationPolicy
 from domain.privileges import PrivilegePolicy
 from entrypoints.http.requester import PathStep, RequesterReader
+from entrypoints.metrics import ServiceMetrics
 from entrypoints.service_config import ServiceConfig
 from entrypoints.settings import IdentitySettings, ReliabilitySettings, Settings, StoreSettings
 from entrypoints.sweeper import RoomSweeper
@@ -156,10 +157,15 @@ class Container(containers.DeclarativeContainer):
     circuit_breaker = providers.Singleton(
         build_circuit_breaker, KaleyraVideoProvider.name, settings.provided.reliability, clock
     )
+    metrics = providers.Singleton(ServiceMetrics, circuit_breaker=circuit_breaker)
     video_provider = providers.Selector(
         settings.provided.video_provider,
         kaleyra=providers.Singleton(
-            KaleyraVideoProvider, session=http_session, settings=settings.provided.kaleyra, breaker=circuit_breaker
+            KaleyraVideoProvider,
+            session=http_session,
+            settings=settings.provided.kaleyra,
+            breaker=circuit_breaker,
+            observer=metrics,
         ),
         jitsi=providers.Singleton(JitsiVideoProvider, settings=settings.provided.jitsi),
         memory=providers.Singleton(InMemoryVideoProvider),
@@ -189,7 +195,10 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
     )
     room_sweeper = providers.Singleton(
-        RoomSweeper, rooms=rooms, interval_seconds=settings.provided.reliability.sweep_interval_seconds
+        RoomSweeper,
+        rooms=rooms,
+        interval_seconds=settings.provided.reliability.sweep_interval_seconds,
+        on_swept=metrics.provided.pending_cleanups,
     )
     identities = providers.Singleton(build_identities, privileges, directory, custom_ids)
     provider_users = providers.Singleton(

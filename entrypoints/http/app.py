@@ -14,7 +14,9 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from entrypoints.container import Container, Services, running_services
 from entrypoints.http.controllers import TeleconsultationController, issue_credentials
 from entrypoints.http.errors import EXCEPTION_HANDLERS
+from entrypoints.http.observability import observe_requests
 from entrypoints.http.schemas import Status
+from entrypoints.metrics import CONTENT_TYPE, ServiceMetrics
 
 # JSON bodies of this API are small; the limit keeps a client from making the service buffer megabytes.
 MAX_JSON_BODY_BYTES = 64 * 1024
@@ -60,7 +62,7 @@ def _dependencies(slot: ServiceSlot) -> dict[str, Provide]:
     return {name: provider(name) for name in names}
 
 
-def _probes(slot: ServiceSlot) -> list[Callable[..., Any]]:
+def _probes(slot: ServiceSlot, metrics: ServiceMetrics) -> list[Callable[..., Any]]:
     @get("/-/healthz", summary="Liveness probe", include_in_schema=True, sync_to_thread=False)
     def healthz() -> Status:
         return Status("OK")
@@ -70,11 +72,16 @@ def _probes(slot: ServiceSlot) -> list[Callable[..., Any]]:
         ok = await slot.services.store.ping()
         return Response(Status("OK" if ok else "KO"), status_code=200 if ok else 503)
 
-    return [healthz, ready]
+    @get("/-/metrics", summary="Prometheus metrics", include_in_schema=False, sync_to_thread=False)
+    def prometheus() -> Response[bytes]:
+        return Response(metrics.render(), media_type=CONTENT_TYPE)
+
+    return [healthz, ready, prometheus]
 
 
 def create_app(container: Container) -> Litestar:
     slot = ServiceSlot()
+    metrics: ServiceMetrics = container.metrics()
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
@@ -85,8 +92,8 @@ def create_app(container: Container) -> Litestar:
     def openapi_document(request: Request[Any, Any, Any]) -> dict[str, Any]:
         return dict(request.app.openapi_schema.to_schema())
 
-    return Litestar(
-        route_handlers=[TeleconsultationController, issue_credentials, openapi_document, *_probes(slot)],
+    app = Litestar(
+        route_handlers=[TeleconsultationController, issue_credentials, openapi_document, *_probes(slot, metrics)],
         dependencies=_dependencies(slot),
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
@@ -101,3 +108,7 @@ def create_app(container: Container) -> Litestar:
         debug=False,
         logging_config=None,  # logging is set up once by the entry point (JSON lines, see entrypoints/logs.py)
     )
+    # Wrapped around Litestar's own handler rather than added as middleware, which Litestar runs only for matched
+    # routes: a 404 or a 405 must carry a request id and be counted too.
+    app.asgi_handler = observe_requests(app.asgi_handler, metrics)
+    return app

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import io
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import timedelta
@@ -19,6 +21,7 @@ from adapters.kaleyra import KaleyraSettings
 from adapters.memory.clock import FixedClock
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
+from entrypoints.logs import OWN_LOGGERS, JsonFormatter
 from entrypoints.service_config import DEFAULT_CONFIG, ServiceConfig
 from entrypoints.settings import IdentitySettings, Settings, StoreSettings
 from tests.builders import T0
@@ -111,3 +114,24 @@ def auth_settings(kaleyra: FakeKaleyraServer, auth0: FakeAuth0Client, **identity
     }
     fields.update(identity)
     return replace(base, identity=IdentitySettings(**fields))
+
+
+@pytest.fixture
+def json_logs() -> Iterator[io.StringIO]:
+    """What the service logs, formatted as in production and with its own loggers at DEBUG."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    saved = root.level, {name: logging.getLogger(name).level for name in OWN_LOGGERS}
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    for name in OWN_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    try:
+        yield stream
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(saved[0])
+        for name, level in saved[1].items():
+            logging.getLogger(name).setLevel(level)

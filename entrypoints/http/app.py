@@ -12,14 +12,12 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 
 from entrypoints.container import Container, Services, running_services
+from entrypoints.http import limits
 from entrypoints.http.controllers import TeleconsultationController, issue_credentials
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.observability import observe_requests
 from entrypoints.http.schemas import Status
 from entrypoints.metrics import CONTENT_TYPE, ServiceMetrics
-
-# JSON bodies of this API are small; the limit keeps a client from making the service buffer megabytes.
-MAX_JSON_BODY_BYTES = 64 * 1024
 
 
 class ServiceSlot:
@@ -97,7 +95,9 @@ def create_app(container: Container) -> Litestar:
         dependencies=_dependencies(slot),
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
-        request_max_body_size=MAX_JSON_BODY_BYTES,
+        # Routes that read a body declare their own limit (entrypoints/http/limits.py); all others accept none.
+        request_max_body_size=limits.NO_BODY,
+        before_request=limits.refuse_declared_oversize,
         openapi_config=OpenAPIConfig(
             title="Teleconsultation Service",
             version="2.1.0",

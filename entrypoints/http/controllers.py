@@ -16,6 +16,7 @@ from application.get_teleconsultation import GetTeleconsultationAccess
 from application.idempotent_creation import IdempotencyKey, IdempotentCreateTeleconsultation
 from application.issue_credentials import IssueCredentials
 from application.update_teleconsultation import UpdateTeleconsultation, UpdateTeleconsultationCommand
+from entrypoints.http import limits
 from entrypoints.http.idempotency import HEADER, fingerprint, parse_key
 from entrypoints.http.requester import RequesterReader
 from entrypoints.http.schemas import (
@@ -58,7 +59,12 @@ class TeleconsultationController(Controller):
     path = "/teleconsultation"
     tags = ["teleconsultation"]
 
-    @post("/", status_code=HTTP_201_CREATED, summary="Plan a teleconsultation")
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        summary="Plan a teleconsultation",
+        request_max_body_size=limits.TELECONSULTATION_BODY,
+    )
     async def create(
         self,
         request: Request[Any, Any, Any],
@@ -94,7 +100,12 @@ class TeleconsultationController(Controller):
             headers={"idempotent-replayed": "true"} if created.replayed else None,
         )
 
-    @patch("/{room_id:str}", status_code=HTTP_204_NO_CONTENT, summary="Change a teleconsultation")
+    @patch(
+        "/{room_id:str}",
+        status_code=HTTP_204_NO_CONTENT,
+        summary="Change a teleconsultation",
+        request_max_body_size=limits.TELECONSULTATION_BODY,
+    )
     async def update(
         self,
         request: Request[Any, Any, Any],
@@ -150,7 +161,12 @@ class TeleconsultationController(Controller):
         await delete_teleconsultation.execute(room_id)
 
 
-@post("/credentials", status_code=HTTP_201_CREATED, summary="A mobile-SDK token for the logged-in user")
+@post(
+    "/credentials",
+    status_code=HTTP_201_CREATED,
+    summary="A mobile-SDK token for the logged-in user",
+    request_max_body_size=limits.CREDENTIALS_BODY,
+)
 async def issue_credentials(
     request: Request[Any, Any, Any],
     issue_credentials: NamedDependency[IssueCredentials],

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from adapters.memory.clock import FixedClock
 from adapters.memory.store import InMemoryStore
 from adapters.memory.video_provider import InMemoryVideoProvider
+from adapters.mongo.lifecycle import MongoStore
 from application.create_teleconsultation import CreateTeleconsultation, CreateTeleconsultationCommand
 from application.delete_teleconsultation import DeleteTeleconsultation
 from application.dto import ParticipantInput, RosterInput
@@ -53,7 +54,7 @@ def create_command(
 class Harness:
     immutable_period: timedelta = timedelta(0)
     unlimited: bool = True
-    store: InMemoryStore = field(default_factory=InMemoryStore)
+    store: InMemoryStore | MongoStore = field(default_factory=InMemoryStore)
     provider: InMemoryVideoProvider = field(default_factory=InMemoryVideoProvider)
     clock: FixedClock = field(default_factory=lambda: FixedClock(T0 - timedelta(days=1)))
 

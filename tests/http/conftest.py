@@ -61,9 +61,18 @@ def clock() -> FixedClock:
 
 
 @asynccontextmanager
-async def serve(settings: Settings, clock: FixedClock, config: ServiceConfig = DEFAULT_CONFIG) -> AsyncIterator[Client]:
-    """Run the real app under uvicorn on a free loopback port, in the test's own event loop."""
-    container = Container(settings=settings, service_config=config)
+async def serve(
+    settings: Settings,
+    clock: FixedClock,
+    config: ServiceConfig = DEFAULT_CONFIG,
+    *,
+    container: Container | None = None,
+) -> AsyncIterator[Client]:
+    """Run the real app under uvicorn on a free loopback port, in the test's own event loop.
+
+    Pass a `container` built from the same settings to reach its services while the app runs.
+    """
+    container = container or Container(settings=settings, service_config=config)
     container.clock.override(providers.Object(clock))
     server = uvicorn.Server(
         uvicorn.Config(create_app(container), host="127.0.0.1", port=0, lifespan="on", log_level="warning")

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from inspect import isawaitable
-from typing import Any, Protocol
+from typing import Any
 
 import aiohttp
 from dependency_injector import containers, providers
@@ -17,10 +17,7 @@ from adapters.jitsi.provider import JitsiVideoProvider
 from adapters.jitsi.unsupported import JitsiUnsupportedFeatures
 from adapters.kaleyra.client import KaleyraVideoProvider
 from adapters.memory.clock import SystemClock
-from adapters.memory.store import InMemoryStore
 from adapters.memory.video_provider import InMemoryVideoProvider
-from adapters.mongo.embedded import EmbeddedMongoServer
-from adapters.mongo.lifecycle import open_mongo_store
 from application.circuit_breaker import CircuitBreaker
 from application.create_teleconsultation import CreateTeleconsultation
 from application.delete_teleconsultation import DeleteTeleconsultation
@@ -31,11 +28,7 @@ from application.issue_credentials import IssueCredentials
 from application.ports import (
     Clock,
     CustomIdResolver,
-    IdempotencyRecords,
-    PendingRoomCleanups,
-    TeleconsultationRepository,
     UserDirectory,
-    UserIdMap,
 )
 from application.provider_users import ProviderUsers
 from application.rooms import RoomKeeper
@@ -43,57 +36,12 @@ from application.roster import RosterBuilder
 from application.update_teleconsultation import UpdateTeleconsultation
 from domain.duration_policy import DurationPolicy
 from domain.privileges import PrivilegePolicy
+from entrypoints.gateways import Store, open_http_session, open_store
 from entrypoints.http.requester import PathStep, RequesterReader
 from entrypoints.metrics import ServiceMetrics
 from entrypoints.service_config import ServiceConfig
-from entrypoints.settings import IdentitySettings, ReliabilitySettings, Settings, StoreSettings
+from entrypoints.settings import IdentitySettings, ReliabilitySettings, Settings
 from entrypoints.sweeper import RoomSweeper
-
-
-class Store(Protocol):
-    @property
-    def teleconsultations(self) -> TeleconsultationRepository: ...
-
-    @property
-    def user_ids(self) -> UserIdMap: ...
-
-    @property
-    def cleanups(self) -> PendingRoomCleanups: ...
-
-    @property
-    def idempotency(self) -> IdempotencyRecords: ...
-
-    async def ping(self) -> bool: ...
-
-
-@asynccontextmanager
-async def _mongo_store(settings: StoreSettings, url: str) -> AsyncIterator[Store]:
-    async with open_mongo_store(
-        url, settings.database, settings.teleconsultations_collection, settings.user_map_collection
-    ) as store:
-        yield store
-
-
-async def open_store(settings: StoreSettings) -> AsyncIterator[Store]:
-    """The memory store, MongoDB at MONGODB_URL, or the embedded wire-compatible server as a child process."""
-    if settings.backend == "memory":
-        yield InMemoryStore()
-    elif settings.mongodb_url:
-        async with _mongo_store(settings, settings.mongodb_url) as store:
-            yield store
-    else:
-        async with (
-            EmbeddedMongoServer(settings.embedded_data_dir) as server,
-            _mongo_store(settings, server.url) as store,
-        ):
-            yield store
-
-
-async def open_http_session(settings: Settings) -> AsyncIterator[aiohttp.ClientSession]:
-    """One pooled session for every outbound call; each adapter sets its own per-request timeouts."""
-    timeout = aiohttp.ClientTimeout(total=settings.provider_timeout_seconds * 4)
-    async with aiohttp.ClientSession(timeout=timeout, raise_for_status=False) as session:
-        yield session
 
 
 def build_circuit_breaker(provider: str, settings: ReliabilitySettings, clock: Clock) -> CircuitBreaker:

@@ -84,6 +84,8 @@ class ProviderUsers:
             created = await self._create(wanted, privilege)
             if created is not None:
                 return created
+            if loop.time() > deadline:
+                raise UserCreationInProgress
 
     async def _create(self, wanted: UserMapping, privilege: Privilege) -> str | None:
         """The new provider user's id, or None when the reservation was lost meanwhile (the caller starts over)."""

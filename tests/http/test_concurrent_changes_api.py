@@ -23,14 +23,16 @@ async def test_of_two_concurrent_changes_one_wins_and_the_other_gets_409(
     first = asyncio.create_task(client.patch(path, json=roster(doctor(), patient("pat-3"))))
     await asyncio.sleep(0.05)
     second = await client.patch(path, json=roster(doctor(), patient("pat-4")))
-    won = await first
-    assert (won.status_code, second.status_code) == (204, 409)
-    assert second.json() == {
+    answers = {"pat-3": await first, "pat-4": second}
+    assert sorted(a.status_code for a in answers.values()) == [204, 409]
+    [winner] = [user for user, answer in answers.items() if answer.status_code == 204]
+    [loser] = [user for user, answer in answers.items() if answer.status_code == 409]
+    assert answers[loser].json() == {
         "error": "Failed PATCH /teleconsultation: the teleconsultation was modified concurrently, retry the request"
     }
     fake_kaleyra.state.latency_seconds = 0
-    assert (await client.get(path, headers={"miauserid": "pat-3"})).status_code == 200
-    assert (await client.get(path, headers={"miauserid": "pat-4"})).status_code == 401
+    assert (await client.get(path, headers={"miauserid": winner})).status_code == 200
+    assert (await client.get(path, headers={"miauserid": loser})).status_code == 401
     assert len(fake_kaleyra.state.rooms) == 1  # the winner's: the loser's and the original were deleted
 
 

@@ -41,5 +41,9 @@ pytest:
 bench: $(BENCH_INSTALLED)
 	$(BIN)/python -m bench
 
+# Retry every queued provider-room deletion once (same settings as `make run`); exit 0 when none is left.
+sweep: install
+	$(BIN)/python -m entrypoints sweep
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache

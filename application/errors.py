@@ -34,8 +34,30 @@ class ConcurrentUpdate(ApplicationError):
         super().__init__("the teleconsultation was modified concurrently, retry the request")
 
 
-class AlreadyMapped(ApplicationError):
-    """The external user id already has a provider user."""
+class UserCreationInProgress(ApplicationError):
+    """Another request holds the reservation of an external user id and is creating its provider user."""
+
+    def __init__(self) -> None:
+        # Generic on purpose: the external id is personal data.
+        super().__init__("another request is still creating the provider user of a participant, retry the request")
+
+
+class ReservationLost(ApplicationError):
+    """The reservation of an external user id ran out and someone else took it over."""
+
+
+class IdempotencyKeyReused(ApplicationError):
+    """The Idempotency-Key came with another request body than the first time."""
+
+    def __init__(self) -> None:
+        super().__init__("this Idempotency-Key was already used with a different request body")
+
+
+class IdempotencyKeyInFlight(ApplicationError):
+    """The first request with this Idempotency-Key is still being served."""
+
+    def __init__(self) -> None:
+        super().__init__("a request with this Idempotency-Key is still in progress, retry later")
 
 
 class StoreUnavailable(ApplicationError):
@@ -49,6 +71,17 @@ class ProviderError(ApplicationError):
         self.provider = provider
         self.operation = operation
         super().__init__(f"{provider} {operation} {detail}")
+
+
+class ProviderUnavailable(ProviderError):
+    """The provider kept failing: its calls are paused (the circuit is open) and fail at once until a trial succeeds.
+
+    A ProviderError like any other, so that whatever copes with a failed provider call copes with this one too.
+    """
+
+    def __init__(self, provider: str, operation: str, retry_after_seconds: int) -> None:
+        super().__init__(provider, operation, "not attempted: the provider failed repeatedly, retry later")
+        self.retry_after_seconds = retry_after_seconds
 
 
 class ProviderUnsupported(ApplicationError):

@@ -54,12 +54,31 @@ class TeleconsultationRepository(Protocol):
 
 
 class UserIdMap(Protocol):
-    """External user id -> provider user id. Raises StoreUnavailable when the store cannot be used."""
+    """External user id -> provider user id. Raises StoreUnavailable when the store cannot be used.
 
-    async def find(self, received_user_id: str) -> UserMapping | None: ...
+    Creating a provider user goes through a reservation of the external id, so that one provider user at most is
+    ever created per id, whichever instance of the service asks: reserve, create the provider user, complete.
+    """
 
-    async def add(self, mapping: UserMapping) -> None:
-        """Raises AlreadyMapped when the external id already has a mapping."""
+    async def find(self, received_user_id: str) -> UserMapping | None:
+        """The completed mapping; None when there is none (also while one is being created)."""
+        ...
+
+    async def reserve(self, received_user_id: str, owner: str, *, now: datetime, until: datetime) -> UserMapping | None:
+        """Reserve the id so that `owner` may create its provider user.
+
+        Returns the completed mapping when there is one (nothing is reserved), None when `owner` now holds the
+        reservation: a new one, its own, or one whose holder let it run out before `now`.
+        Raises UserCreationInProgress while another owner's reservation runs.
+        """
+        ...
+
+    async def complete(self, mapping: UserMapping, owner: str) -> None:
+        """Turn `owner`'s reservation into the mapping; raises ReservationLost when `owner` no longer holds it."""
+        ...
+
+    async def abandon(self, received_user_id: str, owner: str) -> None:
+        """Drop `owner`'s reservation (no provider user was created), so that others may try at once."""
         ...
 
 
@@ -135,14 +154,64 @@ class SessionTranscriptions(Protocol):
 
 
 class PendingRoomCleanups(Protocol):
-    """Provider rooms that must still be deleted because an earlier deletion failed."""
+    """Provider rooms that must still be deleted because an earlier deletion failed.
 
-    async def add(self, room_id: str) -> None: ...
+    A sweeper claims a room before deleting it. A claim is a lease held by one owner until it expires, so that
+    two instances never delete the same room at once and the rooms of a sweeper that died come back in time.
+    """
+
+    async def add(self, room_id: str) -> None:
+        """Queue the room; a room already queued keeps its place and its lease."""
+        ...
 
     async def remove(self, room_id: str) -> None: ...
 
     async def pending(self, limit: int) -> list[str]:
-        """Up to `limit` rooms still to delete, oldest first."""
+        """Up to `limit` rooms still to delete, oldest first, leased or not."""
+        ...
+
+    async def count(self) -> int:
+        """How many rooms are still to delete."""
+        ...
+
+    async def claim(self, room_id: str, owner: str, *, now: datetime, until: datetime) -> bool:
+        """Lease the room to `owner` until `until`, unless another owner's lease still runs at `now`.
+
+        False when someone else holds it or it is no longer pending.
+        """
+        ...
+
+    async def release(self, room_id: str, owner: str) -> None:
+        """End `owner`'s lease early (its deletion failed) so that the next sweep may retry at once."""
+        ...
+
+
+class IdempotencyRecords(Protocol):
+    """What became of requests sent with an Idempotency-Key, until the records expire.
+
+    Keys arrive already scoped and hashed; only successes are kept, so that a failed attempt never stops a retry.
+    Raises StoreUnavailable when the store cannot be used.
+    """
+
+    async def begin(
+        self, key: str, fingerprint: str, owner: str, *, now: datetime, lease_until: datetime, expires_at: datetime
+    ) -> str | None:
+        """Claim `key` for `owner`'s attempt at a request whose body hashes to `fingerprint`.
+
+        Returns the stored result when the key already succeeded with this fingerprint (nothing is claimed); None
+        when `owner` now holds the key, until `lease_until`, and must `finish` or `release` it. A record that
+        expired, or an attempt whose lease ran out (its instance died), counts as absent.
+        Raises IdempotencyKeyReused when the key is held or done with another fingerprint, IdempotencyKeyInFlight
+        while another attempt with this fingerprint holds it.
+        """
+        ...
+
+    async def finish(self, key: str, owner: str, result: str) -> None:
+        """Keep `owner`'s successful result for replays; nothing happens if `owner` no longer holds the key."""
+        ...
+
+    async def release(self, key: str, owner: str) -> None:
+        """Forget `owner`'s failed attempt, so that a retry with the key may succeed."""
         ...
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from datetime import timedelta
 
 from application.dto import RoomMember, RoomSpec
-from application.errors import ProviderError
-from application.ports import PendingRoomCleanups, VideoProvider
+from application.errors import ProviderError, ProviderUnavailable, StoreUnavailable
+from application.ports import Clock, PendingRoomCleanups, VideoProvider
 from domain.duration_policy import DurationPolicy
 from domain.privileges import PrivilegePolicy
 from domain.teleconsultation import Teleconsultation
@@ -16,7 +17,11 @@ logger = logging.getLogger(__name__)
 
 
 class RoomKeeper:
-    """Creates the room a complete teleconsultation needs and makes sure discarded rooms get deleted."""
+    """Creates the room a complete teleconsultation needs and makes sure discarded rooms get deleted.
+
+    A room whose deletion fails is queued; `sweep` retries the queue, leasing each room to this keeper while it
+    tries, so that several instances sweeping one store never delete the same room at once.
+    """
 
     def __init__(
         self,
@@ -26,12 +31,19 @@ class RoomKeeper:
         privileges: PrivilegePolicy,
         durations: DurationPolicy,
         immutable_period: timedelta,
+        clock: Clock,
+        sweeper_id: str | None = None,
+        lease: timedelta = timedelta(minutes=2),
     ) -> None:
         self._provider = provider
         self._cleanups = cleanups
         self._privileges = privileges
         self._durations = durations
         self._immutable_period = immutable_period
+        self._clock = clock
+        self._sweeper_id = sweeper_id or secrets.token_hex(8)
+        # Longer than one deletion with its retries can take, so a lease never runs out under a live sweeper.
+        self._lease = lease
 
     async def open_room(self, teleconsultation: Teleconsultation) -> str | None:
         """Create the provider room if the teleconsultation needs one; returns the new room id."""
@@ -66,18 +78,33 @@ class RoomKeeper:
         try:
             await self._provider.delete_room(room_id)
         except ProviderError:
-            logger.warning("room deletion failed, queued for cleanup", extra={"room_id": room_id})
-            await self._cleanups.add(room_id)
+            await self._queue(room_id)
 
     async def sweep(self, limit: int = 100) -> int:
-        """Retry queued deletions once; returns how many rooms are still pending afterwards."""
-        pending = await self._cleanups.pending(limit)
-        still_pending = 0
-        for room_id in pending:
+        """Retry up to `limit` queued deletions once each; returns how many rooms are still pending afterwards.
+
+        Rooms another sweeper holds are left to it. Once the provider is known to be down, the rest wait.
+        """
+        for room_id in await self._cleanups.pending(limit):
+            now = self._clock.now()
+            if not await self._cleanups.claim(room_id, self._sweeper_id, now=now, until=now + self._lease):
+                continue
             try:
                 await self._provider.delete_room(room_id)
-            except ProviderError:
-                still_pending += 1
+            except ProviderError as error:
+                await self._cleanups.release(room_id, self._sweeper_id)
+                if isinstance(error, ProviderUnavailable):
+                    break
                 continue
             await self._cleanups.remove(room_id)
-        return still_pending
+            logger.info("queued room deleted", extra={"room_id": room_id})
+        return await self._cleanups.count()
+
+    async def _queue(self, room_id: str) -> None:
+        try:
+            await self._cleanups.add(room_id)
+        except StoreUnavailable:
+            # The caller's own change is already stored: failing its request now would not bring the room back.
+            logger.error("room deletion failed and could not be queued: delete it by hand", extra={"room_id": room_id})
+            return
+        logger.warning("room deletion failed, queued for cleanup", extra={"room_id": room_id})

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from inspect import isawaitable
-from typing import Any, Protocol
+from typing import Any
 
 import aiohttp
 from dependency_injector import containers, providers
@@ -17,24 +18,21 @@ from adapters.jitsi.unsupported import JitsiUnsupportedFeatures
 from adapters.kaleyra.client import KaleyraVideoProvider
 from adapters.memory.call_features import InMemoryCallFeatures
 from adapters.memory.clock import SystemClock
-from adapters.memory.store import InMemoryStore
 from adapters.memory.video_provider import InMemoryVideoProvider
-from adapters.mongo.embedded import EmbeddedMongoServer
-from adapters.mongo.lifecycle import open_mongo_store
+from application.circuit_breaker import CircuitBreaker
 from application.company_settings import SetDefaultBackground, SettingsAdmins, UploadCompanyBackground
 from application.create_teleconsultation import CreateTeleconsultation
 from application.delete_teleconsultation import DeleteTeleconsultation
 from application.delete_uploads import DeleteCallUploads
 from application.get_teleconsultation import GetTeleconsultationAccess
 from application.get_transcription import GetTranscription
+from application.idempotent_creation import IdempotentCreateTeleconsultation
 from application.identities import DirectoryIdentities, ParticipantIdentities, StandaloneIdentities
 from application.issue_credentials import IssueCredentials
 from application.ports import (
+    Clock,
     CustomIdResolver,
-    PendingRoomCleanups,
-    TeleconsultationRepository,
     UserDirectory,
-    UserIdMap,
 )
 from application.provider_users import ProviderUsers
 from application.room_details_cache import RoomDetailsCache
@@ -43,52 +41,21 @@ from application.roster import RosterBuilder
 from application.update_teleconsultation import UpdateTeleconsultation
 from domain.duration_policy import DurationPolicy
 from domain.privileges import PrivilegePolicy
+from entrypoints.gateways import Store, open_http_session, open_store
 from entrypoints.http.requester import PathStep, RequesterReader
+from entrypoints.metrics import ServiceMetrics
 from entrypoints.service_config import ServiceConfig
-from entrypoints.settings import IdentitySettings, Settings, StoreSettings
+from entrypoints.settings import IdentitySettings, ReliabilitySettings, Settings
+from entrypoints.sweeper import RoomSweeper
 
 
-class Store(Protocol):
-    @property
-    def teleconsultations(self) -> TeleconsultationRepository: ...
-
-    @property
-    def user_ids(self) -> UserIdMap: ...
-
-    @property
-    def cleanups(self) -> PendingRoomCleanups: ...
-
-    async def ping(self) -> bool: ...
-
-
-@asynccontextmanager
-async def _mongo_store(settings: StoreSettings, url: str) -> AsyncIterator[Store]:
-    async with open_mongo_store(
-        url, settings.database, settings.teleconsultations_collection, settings.user_map_collection
-    ) as store:
-        yield store
-
-
-async def open_store(settings: StoreSettings) -> AsyncIterator[Store]:
-    """The memory store, MongoDB at MONGODB_URL, or the embedded wire-compatible server as a child process."""
-    if settings.backend == "memory":
-        yield InMemoryStore()
-    elif settings.mongodb_url:
-        async with _mongo_store(settings, settings.mongodb_url) as store:
-            yield store
-    else:
-        async with (
-            EmbeddedMongoServer(settings.embedded_data_dir) as server,
-            _mongo_store(settings, server.url) as store,
-        ):
-            yield store
-
-
-async def open_http_session(settings: Settings) -> AsyncIterator[aiohttp.ClientSession]:
-    """One pooled session for every outbound call; each adapter sets its own per-request timeouts."""
-    timeout = aiohttp.ClientTimeout(total=settings.provider_timeout_seconds * 4)
-    async with aiohttp.ClientSession(timeout=timeout, raise_for_status=False) as session:
-        yield session
+def build_circuit_breaker(provider: str, settings: ReliabilitySettings, clock: Clock) -> CircuitBreaker:
+    return CircuitBreaker(
+        provider,
+        clock=clock,
+        failure_threshold=settings.circuit_failure_threshold,
+        reset_after=timedelta(seconds=settings.circuit_reset_seconds),
+    )
 
 
 def build_directory(identity: IdentitySettings, session: aiohttp.ClientSession) -> UserDirectory | None:
@@ -139,9 +106,20 @@ class Container(containers.DeclarativeContainer):
 
     # Adapters.
     clock = providers.Singleton(SystemClock)
+    # Only Kaleyra is called over the network; Jitsi links and the memory fake are made in-process.
+    circuit_breaker = providers.Singleton(
+        build_circuit_breaker, KaleyraVideoProvider.name, settings.provided.reliability, clock
+    )
+    metrics = providers.Singleton(ServiceMetrics, circuit_breaker=circuit_breaker)
     provider_backend = providers.Selector(
         settings.provided.video_provider,
-        kaleyra=providers.Singleton(KaleyraVideoProvider, session=http_session, settings=settings.provided.kaleyra),
+        kaleyra=providers.Singleton(
+            KaleyraVideoProvider,
+            session=http_session,
+            settings=settings.provided.kaleyra,
+            breaker=circuit_breaker,
+            observer=metrics,
+        ),
         jitsi=providers.Singleton(JitsiVideoProvider, settings=settings.provided.jitsi),
         memory=providers.Singleton(InMemoryVideoProvider),
     )
@@ -179,9 +157,18 @@ class Container(containers.DeclarativeContainer):
         privileges=privileges,
         durations=durations,
         immutable_period=settings.provided.immutable_period,
+        clock=clock,
+    )
+    room_sweeper = providers.Singleton(
+        RoomSweeper,
+        rooms=rooms,
+        interval_seconds=settings.provided.reliability.sweep_interval_seconds,
+        on_swept=metrics.provided.pending_cleanups,
     )
     identities = providers.Singleton(build_identities, privileges, directory, custom_ids)
-    provider_users = providers.Singleton(ProviderUsers, user_ids=store.provided.user_ids, provider=video_provider)
+    provider_users = providers.Singleton(
+        ProviderUsers, user_ids=store.provided.user_ids, provider=video_provider, clock=clock
+    )
     roster = providers.Singleton(RosterBuilder, identities=identities, provider_users=provider_users)
     create_teleconsultation = providers.Singleton(
         CreateTeleconsultation,
@@ -189,6 +176,13 @@ class Container(containers.DeclarativeContainer):
         roster=roster,
         rooms=rooms,
         durations=durations,
+    )
+    idempotent_create_teleconsultation = providers.Singleton(
+        IdempotentCreateTeleconsultation,
+        create=create_teleconsultation,
+        records=store.provided.idempotency,
+        clock=clock,
+        ttl=providers.Factory(timedelta, seconds=settings.provided.reliability.idempotency_key_ttl_seconds),
     )
     update_teleconsultation = providers.Singleton(
         UpdateTeleconsultation,
@@ -250,7 +244,7 @@ class Container(containers.DeclarativeContainer):
 class Services:
     """Everything the HTTP handlers use, resolved once when the app starts."""
 
-    create_teleconsultation: CreateTeleconsultation
+    idempotent_create_teleconsultation: IdempotentCreateTeleconsultation
     update_teleconsultation: UpdateTeleconsultation
     get_teleconsultation_access: GetTeleconsultationAccess
     delete_teleconsultation: DeleteTeleconsultation
@@ -260,6 +254,7 @@ class Services:
     upload_company_background: UploadCompanyBackground
     set_default_background: SetDefaultBackground
     get_transcription: GetTranscription
+    room_sweeper: RoomSweeper
     store: Store
 
 
@@ -277,7 +272,7 @@ async def running_services(container: Container) -> AsyncIterator[Services]:
         await init
     try:
         yield Services(
-            create_teleconsultation=await _resolve(container.create_teleconsultation),
+            idempotent_create_teleconsultation=await _resolve(container.idempotent_create_teleconsultation),
             update_teleconsultation=await _resolve(container.update_teleconsultation),
             get_teleconsultation_access=await _resolve(container.get_teleconsultation_access),
             delete_teleconsultation=await _resolve(container.delete_teleconsultation),
@@ -287,6 +282,7 @@ async def running_services(container: Container) -> AsyncIterator[Services]:
             upload_company_background=await _resolve(container.upload_company_background),
             set_default_background=await _resolve(container.set_default_background),
             get_transcription=await _resolve(container.get_transcription),
+            room_sweeper=await _resolve(container.room_sweeper),
             store=await _resolve(container.store),
         )
     finally:

@@ -18,6 +18,7 @@ def run_server(app: Any, *, host: str, port: int, log_level: str) -> None:
         host=host,
         port=port,
         log_level=log_level.lower(),
+        log_config=None,  # keep the JSON handler that configure_logging installed
         access_log=False,  # access logs would print teleconsultation ids next to client addresses
         lifespan="on",
         loop="uvloop",

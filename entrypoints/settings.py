@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -55,6 +56,16 @@ class IdentitySettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ReliabilitySettings:
+    """How the service copes with a failing provider, leftover rooms and retried requests."""
+
+    circuit_failure_threshold: int = 5
+    circuit_reset_seconds: float = 30.0
+    sweep_interval_seconds: float = 30.0
+    idempotency_key_ttl_seconds: int = 86_400
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     http_host: str = "127.0.0.1"
     http_port: int = 3000
@@ -76,6 +87,8 @@ class Settings:
     @property
     def records_calls(self) -> bool:
         return self.recording_type != "none"
+
+    reliability: ReliabilitySettings = field(default_factory=ReliabilitySettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -125,7 +138,19 @@ class Settings:
             delete_uploads=read.boolean("TELECONSULTATION_DELETE_UPLOADS", False),
             recording_type=recording,
             transcription_max_bytes=read.size("TRANSCRIPTION_MAX_FILE_SIZE", "50MB", maximum=MAX_TRANSCRIPTION_BYTES),
+            reliability=_reliability(read),
         )
+
+
+def _reliability(read: _Reader) -> ReliabilitySettings:
+    return ReliabilitySettings(
+        circuit_failure_threshold=read.integer("CIRCUIT_BREAKER_FAILURE_THRESHOLD", 5, minimum=1, maximum=1000),
+        circuit_reset_seconds=read.positive_float("CIRCUIT_BREAKER_RESET_SECONDS", 30.0, maximum=3600),
+        sweep_interval_seconds=read.positive_float("SWEEP_INTERVAL_SECONDS", 30.0, maximum=86_400),
+        idempotency_key_ttl_seconds=read.integer(
+            "IDEMPOTENCY_KEY_TTL_SECONDS", 86_400, minimum=60, maximum=30 * 86_400
+        ),
+    )
 
 
 def _identity(read: _Reader) -> IdentitySettings:
@@ -215,7 +240,7 @@ class _Reader:
             raise ConfigurationError(f"{name} must be between {minimum} and {maximum}, not {number}")
         return number
 
-    def positive_float(self, name: str, default: float) -> float:
+    def positive_float(self, name: str, default: float, *, maximum: float | None = None) -> float:
         value = self.text(name)
         if value is None:
             return default
@@ -223,8 +248,10 @@ class _Reader:
             number = float(value)
         except ValueError:
             raise ConfigurationError(f"{name} must be a number of seconds, not {value!r}") from None
-        if not number > 0:
-            raise ConfigurationError(f"{name} must be greater than 0, not {value!r}")
+        if not number > 0 or not math.isfinite(number):
+            raise ConfigurationError(f"{name} must be a finite number greater than 0, not {value!r}")
+        if maximum is not None and not number <= maximum:
+            raise ConfigurationError(f"{name} must be at most {maximum:g}, not {value!r}")
         return number
 
     def seconds(self, name: str, default: float, *, maximum: float) -> float:

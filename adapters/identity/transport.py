@@ -15,6 +15,7 @@ from multidict import CIMultiDict
 
 from application.dto import CallContext
 from application.errors import IdentityServiceError
+from application.request_context import current_request_id
 
 CLIENT_TYPE_HEADER = "client-type"
 # Framing and hop-by-hop headers describe the caller's own connection and must not be replayed on ours.
@@ -82,6 +83,10 @@ async def get_json(
     """The decoded JSON body of a 2xx answer; raises IdentityServiceError("<service>", ...) otherwise."""
     request_headers: CIMultiDict[str] = CIMultiDict(headers or ())
     request_headers["Accept"] = "application/json"
+    request_id = current_request_id.get()
+    if request_id is not None:
+        # The id the service answers under (the caller's, or one made up when it sent none or a malformed one).
+        request_headers["x-request-id"] = request_id
     try:
         async with session.get(
             url,

@@ -12,8 +12,10 @@ from yarl import URL
 
 from adapters.kaleyra import wire
 from adapters.kaleyra.links import personalise_link
+from adapters.kaleyra.replies import PROVIDER, Reply, fail
 from adapters.kaleyra.settings import KaleyraSettings
-from adapters.kaleyra.transport import PROVIDER, KaleyraTransport, Reply, Sleep, fail
+from adapters.kaleyra.transport import CallObserver, KaleyraTransport, Sleep
+from application.circuit_breaker import CircuitBreaker
 from application.dto import CompanyBackground, LinkOptions, ProvisionedRoom, RoomDetails, RoomSpec, SdkCredentials
 from application.errors import InvalidRequest, ProviderError
 from application.ports import (
@@ -55,9 +57,11 @@ class KaleyraVideoProvider(
         *,
         sleep: Sleep | None = None,
         rng: random.Random | None = None,
+        breaker: CircuitBreaker | None = None,
+        observer: CallObserver | None = None,
     ) -> None:
         self._settings = settings
-        self._http = KaleyraTransport(session, settings, sleep=sleep, rng=rng)
+        self._http = KaleyraTransport(session, settings, sleep=sleep, rng=rng, breaker=breaker, observer=observer)
 
     async def create_user(self, privilege: Privilege) -> str:
         operation = "create_user"

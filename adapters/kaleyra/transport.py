@@ -1,4 +1,4 @@
-"""One HTTP exchange with Kaleyra: headers, timeouts, bounded retries, error translation.
+"""One HTTP exchange with Kaleyra: headers, timeouts, bounded retries, the circuit breaker, error translation.
 
 Nothing here logs or raises a URL, a header or a body: join links and patient data travel in them.
 """
@@ -7,37 +7,33 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import random
-import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import quote
 
 import aiohttp
-import msgspec
 from yarl import URL
 
+from adapters.kaleyra.replies import PROVIDER, Reply, loggable_error_code, read_limited, retry_after_seconds
 from adapters.kaleyra.settings import KaleyraSettings
-from adapters.kaleyra.wire import ErrorBody
-from application.errors import ProviderError
+from application.circuit_breaker import CircuitBreaker
+from application.errors import ProviderError, ProviderUnavailable
+from application.request_context import current_request_id
 
-PROVIDER = "kaleyra"
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
-# An error code is logged only when it cannot carry a link or free text.
-_LOGGABLE_CODE = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 
 logger = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
 
 
-@dataclass(frozen=True, slots=True)
-class Reply:
-    status: int
-    body: bytes
-    content_type: str
-    charset: str | None = None
+class CallObserver(Protocol):
+    def provider_call(self, provider: str, operation: str, outcome: str, seconds: float) -> None:
+        """One logical call (retries included): `outcome` is "2xx".."5xx" for an answer, "failed" when no usable
+        answer came, "short_circuited" when the open circuit refused it."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +66,15 @@ class KaleyraTransport:
         *,
         sleep: Sleep | None = None,
         rng: random.Random | None = None,
+        breaker: CircuitBreaker | None = None,
+        observer: CallObserver | None = None,
     ) -> None:
         self._session = session
         self._settings = settings
         self._sleep = sleep or asyncio.sleep
         self._rng = rng or random.SystemRandom()
+        self._breaker = breaker
+        self._observer = observer
         self._timeout = aiohttp.ClientTimeout(
             total=settings.total_timeout_seconds, connect=settings.connect_timeout_seconds
         )
@@ -97,7 +97,11 @@ class KaleyraTransport:
         too_large: str = "response too large",
         accept: str = "application/json",
     ) -> Reply:
-        """The first non-retryable answer, 2xx or not; raises ProviderError when no answer came."""
+        """The first non-retryable answer, 2xx or not; raises ProviderError when no answer came.
+
+        Any answer counts as the provider being up; only the lack of one counts against it in the circuit breaker,
+        so that a 4xx about the request itself never pauses everyone's calls.
+        """
         call = _Call(
             operation,
             method,
@@ -109,7 +113,31 @@ class KaleyraTransport:
             too_large,
             accept,
         )
-        attempts = self._settings.retry_attempts if method in {"GET", "DELETE"} else 1
+        started = asyncio.get_running_loop().time()
+        outcome = "abandoned"  # cancelled: the caller went away
+        try:
+            if self._breaker is None:
+                reply = await self._with_retries(call)
+            else:
+                reply = await self._breaker.call(operation, lambda: self._with_retries(call))
+            outcome = f"{reply.status // 100}xx"
+        except ProviderUnavailable:
+            outcome = "short_circuited"
+            raise
+        except ProviderError:
+            outcome = "failed"
+            raise
+        finally:
+            if self._observer is not None:
+                elapsed = asyncio.get_running_loop().time() - started
+                self._observer.provider_call(PROVIDER, operation, outcome, elapsed)
+        if reply.oversized:
+            raise ProviderError(PROVIDER, operation, call.too_large)
+        return reply
+
+    async def _with_retries(self, call: _Call) -> Reply:
+        operation = call.operation
+        attempts = self._settings.retry_attempts if call.method in {"GET", "DELETE"} else 1
         for attempt in range(1, attempts + 1):
             try:
                 return await self._attempt(call)
@@ -130,6 +158,9 @@ class KaleyraTransport:
 
     async def _attempt(self, call: _Call) -> Reply:
         headers = {"apikey": self._settings.api_key, "Accept": call.accept}
+        request_id = current_request_id.get()
+        if request_id is not None:
+            headers["x-request-id"] = request_id
         if call.json is not None:
             headers["Content-Type"] = "application/json"
         try:
@@ -146,16 +177,18 @@ class KaleyraTransport:
                 raise_for_status=False,
             ) as response:
                 if response.status in RETRYABLE_STATUSES:
-                    raise _Retryable(f"status {response.status}", _retry_after(response.headers.get("Retry-After")))
-                body = await _read_limited(response, call)
-                reply = Reply(response.status, body, response.content_type, response.charset)
+                    delay = retry_after_seconds(response.headers.get("Retry-After"))
+                    raise _Retryable(f"status {response.status}", delay)
+                body = await read_limited(response, call.limit)
+                reply = Reply(response.status, body or b"", response.content_type, response.charset, body is None)
         # aiohttp's timeout errors are also ClientErrors: test for the timeout first.
         except TimeoutError:
             raise _Retryable("timed out") from None
         except aiohttp.ClientError:
             raise _Retryable("unreachable") from None
         if not 200 <= reply.status < 300:
-            logger.warning("kaleyra %s answered status %d%s", call.operation, reply.status, _error_code(reply.body))
+            code = loggable_error_code(reply.body)
+            logger.warning("kaleyra %s answered status %d%s", call.operation, reply.status, code)
         return reply
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
@@ -165,40 +198,3 @@ class KaleyraTransport:
         ceiling = min(self._settings.retry_backoff_max_seconds, exponential)
         # Full jitter spreads out clients that failed together.
         return self._rng.uniform(0, ceiling)
-
-
-def fail(operation: str, reply: Reply) -> ProviderError:
-    return ProviderError(PROVIDER, operation, f"status {reply.status}")
-
-
-async def _read_limited(response: aiohttp.ClientResponse, call: _Call) -> bytes:
-    # Checked on the decoded stream, so a small compressed body cannot expand past the limit either.
-    if response.content_length is not None and response.content_length > call.limit:
-        raise ProviderError(PROVIDER, call.operation, call.too_large)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.content.iter_chunked(64 * 1024):
-        size += len(chunk)
-        if size > call.limit:
-            raise ProviderError(PROVIDER, call.operation, call.too_large)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _retry_after(value: str | None) -> float | None:
-    # Only the delta-seconds form: an HTTP date would need a trustworthy clock and is rare for APIs.
-    if value is None:
-        return None
-    try:
-        seconds = float(value.strip())
-    except ValueError:
-        return None
-    return seconds if math.isfinite(seconds) and seconds >= 0 else None
-
-
-def _error_code(body: bytes) -> str:
-    try:
-        error = msgspec.json.decode(body, type=ErrorBody).error
-    except msgspec.DecodeError:
-        return ""
-    return f" ({error})" if error is not None and _LOGGABLE_CODE.fullmatch(error) else ""

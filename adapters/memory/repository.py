@@ -6,11 +6,11 @@ import asyncio
 import copy
 import re
 import secrets
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from application.dto import UserMapping
-from application.errors import AlreadyMapped, ConcurrentUpdate, NotFound
+from application.errors import ConcurrentUpdate, NotFound, ReservationLost, UserCreationInProgress
 from application.ports import TeleconsultationRepository, UserIdMap
 from domain.duration_policy import Schedule
 from domain.teleconsultation import Teleconsultation
@@ -27,7 +27,8 @@ class InMemoryTeleconsultationRepository(TeleconsultationRepository):
     Contract details shared with the MongoDB adapter: ids are 24-hex strings (case-insensitive,
     returned lower-case); an unknown, trashed or malformed id is NotFound; datetimes come back in
     UTC truncated to milliseconds, as BSON stores them; adding an id that is already stored raises
-    ConcurrentUpdate; saving a teleconsultation that is no longer live raises NotFound.
+    ConcurrentUpdate; saving a teleconsultation that was trashed since it was read raises ConcurrentUpdate,
+    one that was never stored NotFound.
     """
 
     def __init__(self) -> None:
@@ -55,10 +56,12 @@ class InMemoryTeleconsultationRepository(TeleconsultationRepository):
 
     async def save(self, teleconsultation: Teleconsultation) -> None:
         await _yield_like_io()
-        stored = self._live(teleconsultation.id)
+        key = _key(teleconsultation.id)
+        stored = None if key is None else self._stored.get(key)
         if stored is None:
             raise NotFound(teleconsultation.id)
-        if stored.version != teleconsultation.version:
+        if stored.discarded or stored.version != teleconsultation.version:
+            # Trashed since it was read: a concurrent change won, as with any other version.
             raise ConcurrentUpdate(teleconsultation.id)
         # No await between the check above and this write: the check-and-set is atomic.
         new_version = teleconsultation.version + 1
@@ -71,20 +74,45 @@ class InMemoryTeleconsultationRepository(TeleconsultationRepository):
         return None if stored is None or stored.discarded else stored
 
 
+@dataclass(frozen=True, slots=True)
+class _Reservation:
+    owner: str
+    until: datetime
+
+
 class InMemoryUserIdMap(UserIdMap):
+    """Mappings and running reservations; check-and-set steps never await in between, so each is atomic."""
+
     def __init__(self) -> None:
-        self._mappings: dict[str, UserMapping] = {}
+        self._entries: dict[str, UserMapping | _Reservation] = {}
 
     async def find(self, received_user_id: str) -> UserMapping | None:
         await _yield_like_io()
-        return self._mappings.get(received_user_id)
+        entry = self._entries.get(received_user_id)
+        return entry if isinstance(entry, UserMapping) else None
 
-    async def add(self, mapping: UserMapping) -> None:
+    async def reserve(self, received_user_id: str, owner: str, *, now: datetime, until: datetime) -> UserMapping | None:
         await _yield_like_io()
-        if mapping.received_user_id in self._mappings:
-            # The message stays generic: the received id is personal data.
-            raise AlreadyMapped("the external user id already has a provider user")
-        self._mappings[mapping.received_user_id] = replace(mapping, groups=tuple(mapping.groups))
+        entry = self._entries.get(received_user_id)
+        if isinstance(entry, UserMapping):
+            return entry
+        if entry is not None and entry.owner != owner and entry.until > now:
+            raise UserCreationInProgress
+        self._entries[received_user_id] = _Reservation(owner, until)
+        return None
+
+    async def complete(self, mapping: UserMapping, owner: str) -> None:
+        await _yield_like_io()
+        entry = self._entries.get(mapping.received_user_id)
+        if not (isinstance(entry, _Reservation) and entry.owner == owner):
+            raise ReservationLost("the reservation of the external user id was taken over")
+        self._entries[mapping.received_user_id] = replace(mapping, groups=tuple(mapping.groups))
+
+    async def abandon(self, received_user_id: str, owner: str) -> None:
+        await _yield_like_io()
+        entry = self._entries.get(received_user_id)
+        if isinstance(entry, _Reservation) and entry.owner == owner:
+            del self._entries[received_user_id]
 
 
 async def _yield_like_io() -> None:

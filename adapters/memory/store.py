@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from adapters.memory.cleanups import InMemoryPendingRoomCleanups
+from adapters.memory.idempotency import InMemoryIdempotencyRecords
 from adapters.memory.repository import InMemoryTeleconsultationRepository, InMemoryUserIdMap
 
 
@@ -11,6 +12,7 @@ class InMemoryStore:
         self.teleconsultations = InMemoryTeleconsultationRepository()
         self.user_ids = InMemoryUserIdMap()
         self.cleanups = InMemoryPendingRoomCleanups()
+        self.idempotency = InMemoryIdempotencyRecords()
 
     async def ping(self) -> bool:
         return True

@@ -13,6 +13,7 @@ from pymongo import ASCENDING, IndexModel
 WRITER_ID = "teleconsultation-service"
 STATE = "__STATE__"
 PUBLIC = "PUBLIC"
+DRAFT = "DRAFT"
 TRASH = "TRASH"
 VERSION = "version"
 CrudState = Literal["PUBLIC", "DRAFT", "TRASH", "DELETED"]
@@ -54,10 +55,14 @@ class TeleconsultationFields(CrudFields):
 
 
 class UserIdMapFields(CrudFields):
+    """A mapping (PUBLIC, with `bandyerId`), or a reservation while its provider user is created (DRAFT, without)."""
+
     received_user_id: str = Field(alias="receivedUserId")
-    provider_user_id: str = Field(alias="bandyerId")
+    provider_user_id: str | None = Field(default=None, alias="bandyerId")
     full_name: str | None = Field(default=None, alias="fullName")
     groups: list[str] = Field(default_factory=list)
+    reserved_by: str | None = Field(default=None, alias="reservedBy")
+    reserved_until: datetime | None = Field(default=None, alias="reservedUntil")
 
 
 class PendingRoomCleanupFields(BaseModel):
@@ -65,6 +70,22 @@ class PendingRoomCleanupFields(BaseModel):
 
     room_id: str = Field(alias="roomId")
     created_at: datetime = Field(alias="createdAt")
+    # The sweeper deleting the room now, and until when; both None while nobody is.
+    lease_owner: str | None = Field(default=None, alias="leaseOwner")
+    lease_until: datetime | None = Field(default=None, alias="leaseUntil")
+
+
+class IdempotencyRecordFields(BaseModel):
+    """The outcome of a request sent with an Idempotency-Key; `key` is already scoped and hashed."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    key: str
+    fingerprint: str
+    owner: str
+    lease_until: datetime | None = Field(default=None, alias="leaseUntil")
+    expires_at: datetime = Field(alias="expiresAt")
+    result: str | None = None  # None while the first attempt is in flight
 
 
 # The types the rest of the package works with. They are never initialised by beanie: see bind_documents.
@@ -80,15 +101,20 @@ class PendingRoomCleanupDocument(Document, PendingRoomCleanupFields):
     pass
 
 
+class IdempotencyRecordDocument(Document, IdempotencyRecordFields):
+    pass
+
+
 class BoundDocuments(NamedTuple):
     """The document classes of one store, each tied to its configured collection."""
 
     teleconsultations: type[TeleconsultationDocument]
     user_ids: type[UserIdMapDocument]
     cleanups: type[PendingRoomCleanupDocument]
+    idempotency: type[IdempotencyRecordDocument]
 
 
-def bind_documents(teleconsultations: str, user_ids: str, cleanups: str) -> BoundDocuments:
+def bind_documents(teleconsultations: str, user_ids: str, cleanups: str, idempotency: str) -> BoundDocuments:
     """Fresh document classes for one store, named after its runtime collection names.
 
     Beanie keeps the database and collection on the class, so two stores (or two test databases)
@@ -118,8 +144,18 @@ def bind_documents(teleconsultations: str, user_ids: str, cleanups: str) -> Boun
                 IndexModel([("createdAt", ASCENDING), ("_id", ASCENDING)]),
             ]
 
+    class IdempotencyRecords(Document, IdempotencyRecordFields):
+        class Settings:
+            name = idempotency
+            indexes = [
+                IndexModel([("key", ASCENDING)], unique=True),
+                # Real MongoDB drops expired records by itself; every read checks expiry anyway.
+                IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0),
+            ]
+
     return BoundDocuments(
         cast(type[TeleconsultationDocument], Teleconsultations),
         cast(type[UserIdMapDocument], UserIds),
         cast(type[PendingRoomCleanupDocument], Cleanups),
+        cast(type[IdempotencyRecordDocument], IdempotencyRecords),
     )

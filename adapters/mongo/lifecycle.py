@@ -14,17 +14,17 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConfigurationError, PyMongoError
 
+from adapters.mongo.cleanups import MongoPendingRoomCleanups
 from adapters.mongo.documents import BoundDocuments, bind_documents
-from adapters.mongo.repository import (
-    MongoPendingRoomCleanups,
-    MongoTeleconsultationRepository,
-    MongoUserIdMap,
-    translate_store_errors,
-)
+from adapters.mongo.errors import translate_store_errors
+from adapters.mongo.idempotency import MongoIdempotencyRecords
+from adapters.mongo.repository import MongoTeleconsultationRepository
+from adapters.mongo.user_ids import MongoUserIdMap
 from application.errors import StoreUnavailable
 from application.ports import Clock
 
 DEFAULT_CLEANUPS_COLLECTION = "teleconsultations_pending_room_cleanups"
+DEFAULT_IDEMPOTENCY_COLLECTION = "teleconsultations_idempotency_keys"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +44,7 @@ class MongoStore:
         self.teleconsultations = MongoTeleconsultationRepository(documents.teleconsultations, clock)
         self.user_ids = MongoUserIdMap(documents.user_ids, clock)
         self.cleanups = MongoPendingRoomCleanups(documents.cleanups, clock)
+        self.idempotency = MongoIdempotencyRecords(documents.idempotency)
         self._database = database
         self._ping_seconds = ping_seconds
 
@@ -65,6 +66,7 @@ async def open_mongo_store(
     user_map_collection: str,
     *,
     cleanups_collection: str = DEFAULT_CLEANUPS_COLLECTION,
+    idempotency_collection: str = DEFAULT_IDEMPOTENCY_COLLECTION,
     clock: Clock | None = None,
     timeouts: MongoTimeouts = MongoTimeouts(),
 ) -> AsyncIterator[MongoStore]:
@@ -83,7 +85,9 @@ async def open_mongo_store(
         # The driver's message may quote the URL, credentials included.
         raise StoreUnavailable(f"the MongoDB connection settings are not valid ({type(error).__name__})") from None
     try:
-        documents = bind_documents(teleconsultations_collection, user_map_collection, cleanups_collection)
+        documents = bind_documents(
+            teleconsultations_collection, user_map_collection, cleanups_collection, idempotency_collection
+        )
         with translate_store_errors():
             await init_beanie(database=client[database], document_models=list(documents))
         yield MongoStore(client[database], documents, clock or _UtcClock(), timeouts.ping_seconds)

@@ -9,7 +9,9 @@ from bson import ObjectId
 from bson.errors import InvalidId
 
 from adapters.mongo.documents import (
+    DRAFT,
     PUBLIC,
+    STATE,
     TRASH,
     WRITER_ID,
     ParticipantEntry,
@@ -76,20 +78,33 @@ def fields_to_set(document: TeleconsultationDocument) -> dict[str, Any]:
     return document.model_dump(by_alias=True, exclude=set(_UNCHANGED_ON_SAVE))
 
 
-def mapping_to_document(mapping: UserMapping, model: type[UserIdMapDocument], *, now: datetime) -> UserIdMapDocument:
-    return model.model_validate(
-        {
-            "_id": ObjectId(),
-            **_crud_fields(now, discarded=False),
-            "receivedUserId": mapping.received_user_id,
-            "bandyerId": mapping.provider_user_id,
-            "fullName": mapping.full_name,
-            "groups": list(mapping.groups),
-        }
-    )
+def reservation_document(received_user_id: str, owner: str, *, now: datetime, until: datetime) -> dict[str, Any]:
+    """A reservation as stored: a DRAFT entry (hidden from default CRUD reads) without a provider user yet."""
+    return {
+        "_id": ObjectId(),
+        **_crud_fields(now, discarded=False),
+        STATE: DRAFT,
+        "receivedUserId": received_user_id,
+        "groups": [],
+        "reservedBy": owner,
+        "reservedUntil": as_bson_datetime(until),
+    }
+
+
+def completed_fields(mapping: UserMapping, *, now: datetime) -> dict[str, Any]:
+    """What completing a reservation sets; the reservation fields are removed alongside."""
+    return {
+        STATE: PUBLIC,
+        "updatedAt": as_bson_datetime(now),
+        "bandyerId": mapping.provider_user_id,
+        "fullName": mapping.full_name,
+        "groups": list(mapping.groups),
+    }
 
 
 def mapping_to_domain(document: UserIdMapDocument) -> UserMapping:
+    if document.provider_user_id is None:
+        raise ValueError("a reservation is not a mapping")
     return UserMapping(
         received_user_id=document.received_user_id,
         provider_user_id=document.provider_user_id,
@@ -114,7 +129,7 @@ def from_bson_datetime(moment: datetime) -> datetime:
 def _crud_fields(now: datetime, *, discarded: bool) -> dict[str, Any]:
     stamp = as_bson_datetime(now)
     return {
-        "__STATE__": TRASH if discarded else PUBLIC,
+        STATE: TRASH if discarded else PUBLIC,
         "createdAt": stamp,
         "updatedAt": stamp,
         "creatorId": WRITER_ID,

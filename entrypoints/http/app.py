@@ -11,15 +11,15 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
 from entrypoints.container import Container, Services, running_services
+from entrypoints.http import limits
 from entrypoints.http.controllers import TeleconsultationController, issue_credentials
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.features import FEATURE_HANDLERS
+from entrypoints.http.observability import observe_requests
 from entrypoints.http.openapi import NOT_READY, ExactJsonRenderPlugin, document_optional_bodies, with_exact_body_schemas
 from entrypoints.http.options import correct_allow_header
 from entrypoints.http.schemas import Status
-
-# JSON bodies of this API are small; the limit keeps a client from making the service buffer megabytes.
-MAX_JSON_BODY_BYTES = 64 * 1024
+from entrypoints.metrics import CONTENT_TYPE, ServiceMetrics
 
 
 class ServiceSlot:
@@ -36,7 +36,7 @@ class ServiceSlot:
 
     @asynccontextmanager
     async def running(self, container: Container) -> AsyncIterator[None]:
-        async with running_services(container) as services:
+        async with running_services(container) as services, services.room_sweeper.running():
             self._services = services
             try:
                 yield
@@ -54,7 +54,7 @@ def _dependencies(slot: ServiceSlot) -> dict[str, Provide]:
     return {"services": Provide(provide_services, sync_to_thread=False)}
 
 
-def _probes(slot: ServiceSlot) -> list[Callable[..., Any]]:
+def _probes(slot: ServiceSlot, metrics: ServiceMetrics) -> list[Callable[..., Any]]:
     @get("/-/healthz", summary="Liveness probe", include_in_schema=True, sync_to_thread=False)
     def healthz() -> Status:
         return Status("OK")
@@ -64,11 +64,16 @@ def _probes(slot: ServiceSlot) -> list[Callable[..., Any]]:
         ok = await slot.services.store.ping()
         return Response(Status("OK" if ok else "KO"), status_code=200 if ok else 503)
 
-    return [healthz, ready]
+    @get("/-/metrics", summary="Prometheus metrics", include_in_schema=False, sync_to_thread=False)
+    def prometheus() -> Response[bytes]:
+        return Response(metrics.render(), media_type=CONTENT_TYPE)
+
+    return [healthz, ready, prometheus]
 
 
 def create_app(container: Container) -> Litestar:
     slot = ServiceSlot()
+    metrics: ServiceMetrics = container.metrics()
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
@@ -85,12 +90,14 @@ def create_app(container: Container) -> Litestar:
             issue_credentials,
             *FEATURE_HANDLERS,
             openapi_document,
-            *_probes(slot),
+            *_probes(slot, metrics),
         ],
         dependencies=_dependencies(slot),
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
-        request_max_body_size=MAX_JSON_BODY_BYTES,
+        # Routes that read a body declare their own limit (entrypoints/http/limits.py); all others accept none.
+        request_max_body_size=limits.NO_BODY,
+        before_request=limits.refuse_declared_oversize,
         openapi_config=OpenAPIConfig(
             title="Teleconsultation Service",
             version="2.1.0",
@@ -100,6 +107,10 @@ def create_app(container: Container) -> Litestar:
         ),
         before_send=[correct_allow_header],
         debug=False,
+        logging_config=None,  # logging is set up once by the entry point (JSON lines, see entrypoints/logs.py)
     )
     document_optional_bodies(app)
+    # Wrapped around Litestar's own handler rather than added as middleware, which Litestar runs only for matched
+    # routes: a 404 or a 405 must carry a request id and be counted too.
+    app.asgi_handler = observe_requests(app.asgi_handler, metrics)
     return app

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from application.create_teleconsultation import CreateTeleconsultationCommand
 from application.dto import ParticipantInput, RosterInput
+from application.idempotent_creation import IdempotencyKey
 from application.join_links import LinkPreferences
 from application.update_teleconsultation import UpdateTeleconsultationCommand
 from entrypoints.container import Services
+from entrypoints.http import limits
+from entrypoints.http.idempotency import HEADER, fingerprint, parse_key
 from entrypoints.http.openapi import error_responses
 from entrypoints.http.schemas import (
     DEFAULT_EXPIRES_IN,
@@ -59,14 +62,24 @@ class TeleconsultationController(Controller):
         "/",
         status_code=HTTP_201_CREATED,
         summary="Plan a teleconsultation",
-        responses=error_responses(400, 409, 413, 502, 503),
+        responses=error_responses(400, 409, 413, 422, 502, 503),
+        request_max_body_size=limits.TELECONSULTATION_BODY,
     )
     async def create(
         self,
         request: Request[Any, Any, Any],
         data: JSONBody[CreateTeleconsultationBody],
         services: NamedDependency[Services],
-    ) -> CreatedTeleconsultation:
+        idempotency_key: Annotated[
+            str | None,
+            HeaderParameter(
+                name=HEADER,
+                required=False,
+                description="A unique key (a UUID) that makes retrying this request safe: a retry with the same key "
+                "and body gets the first answer, not a second teleconsultation.",
+            ),
+        ] = None,
+    ) -> Response[CreatedTeleconsultation]:
         command = CreateTeleconsultationCommand(
             roster=roster_input(data.participants),
             start=data.start_date,
@@ -74,13 +87,24 @@ class TeleconsultationController(Controller):
             duration_seconds=data.duration_in_seconds,
             context=services.requester_reader.context(request),
         )
-        return CreatedTeleconsultation(roomId=await services.create_teleconsultation.execute(command))
+        key = None
+        if idempotency_key is not None:
+            requester = await services.requester_reader.requester(request)
+            scope = requester.user_ids[0] if requester is not None else ""
+            key = IdempotencyKey(parse_key(idempotency_key), scope, fingerprint(data))
+        created = await services.idempotent_create_teleconsultation.execute(command, key)
+        return Response(
+            CreatedTeleconsultation(roomId=created.teleconsultation_id),
+            status_code=HTTP_201_CREATED,
+            headers={"idempotent-replayed": "true"} if created.replayed else None,
+        )
 
     @patch(
         "/{room_id:str}",
         status_code=HTTP_204_NO_CONTENT,
         summary="Change a teleconsultation",
         responses=error_responses(400, 404, 409, 413, 502, 503),
+        request_max_body_size=limits.TELECONSULTATION_BODY,
     )
     async def update(
         self,
@@ -152,6 +176,7 @@ class TeleconsultationController(Controller):
     status_code=HTTP_201_CREATED,
     summary="A mobile-SDK token for the logged-in user",
     responses=error_responses(400, 401, 413, 501, 502, 503),
+    request_max_body_size=limits.CREDENTIALS_BODY,
 )
 async def issue_credentials(
     request: Request[Any, Any, Any],

@@ -20,16 +20,20 @@ from application.errors import (
     ConcurrentUpdate,
     ContentTooLarge,
     Forbidden,
+    IdempotencyKeyInFlight,
+    IdempotencyKeyReused,
     IdentityServiceError,
     InvalidRequest,
     NotFound,
     ProviderError,
+    ProviderUnavailable,
     ProviderUnsupported,
     StoreUnavailable,
     TranscriptionNotFound,
     TranscriptionUnavailable,
     Unauthorized,
     UnsupportedMediaType,
+    UserCreationInProgress,
 )
 from domain.errors import DomainError, TeleconsultationLocked
 from entrypoints.http.schemas import CrudError, ServiceError
@@ -86,6 +90,11 @@ def service_error(status: int, problem_type: str, *, prefixed: bool = True, retr
         )
 
     return handle
+
+
+def handle_provider_unavailable(request: AnyRequest, exc: Exception) -> Response[Any]:
+    assert isinstance(exc, ProviderUnavailable)
+    return service_error(503, "provider-unavailable", retry_after=exc.retry_after_seconds)(request, exc)
 
 
 def crud_error(request: AnyRequest, status: int, message: str, problem_type: str) -> Response[Any]:
@@ -153,7 +162,11 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Handler] = {
     TranscriptionUnavailable: service_error(409, "transcription-unavailable"),
     TranscriptionNotFound: service_error(404, "transcription-not-found"),
     ConcurrentUpdate: service_error(409, "concurrent-update"),
+    UserCreationInProgress: service_error(409, "user-creation-in-progress", retry_after=1),
+    IdempotencyKeyInFlight: service_error(409, "idempotency-key-in-flight", retry_after=1),
+    IdempotencyKeyReused: service_error(422, "idempotency-key-reused"),
     ProviderUnsupported: service_error(501, "provider-unsupported"),
+    ProviderUnavailable: handle_provider_unavailable,
     ProviderError: service_error(502, "provider-failed"),
     IdentityServiceError: service_error(502, "identity-service-failed"),
     StoreUnavailable: service_error(503, "store-unavailable", retry_after=5),

@@ -42,6 +42,7 @@ _ERRORS: dict[int, tuple[Any, str]] = {
     403: (ServiceError, "The requester is not in a settings admin group"),
     413: (ServiceError | CrudError, "The body is larger than the service accepts"),
     415: (ServiceError, "The upload is not a multipart JPEG image"),
+    422: (ServiceError, "The Idempotency-Key was already used with another body"),
     501: (ServiceError, "The configured video provider lacks this feature"),
     502: (ServiceError, "The video provider or the identity service failed; nothing was half-written"),
     503: (ServiceError, "The store is unavailable; retry after the Retry-After delay"),

@@ -9,6 +9,7 @@ from adapters.memory.call_features import InMemoryCallFeatures
 from adapters.memory.clock import FixedClock
 from adapters.memory.store import InMemoryStore
 from adapters.memory.video_provider import InMemoryVideoProvider
+from adapters.mongo.lifecycle import MongoStore
 from application.company_settings import SetDefaultBackground, SettingsAdmins, UploadCompanyBackground
 from application.create_teleconsultation import CreateTeleconsultation, CreateTeleconsultationCommand
 from application.delete_teleconsultation import DeleteTeleconsultation
@@ -65,7 +66,7 @@ class FeaturelessProvider(InMemoryVideoProvider):
 class Harness:
     immutable_period: timedelta = timedelta(0)
     unlimited: bool = True
-    store: InMemoryStore = field(default_factory=InMemoryStore)
+    store: InMemoryStore | MongoStore = field(default_factory=InMemoryStore)
     provider: InMemoryVideoProvider = field(default_factory=InMemoryVideoProvider)
     clock: FixedClock = field(default_factory=lambda: FixedClock(T0 - timedelta(days=1)))
     features: InMemoryCallFeatures = field(default_factory=InMemoryCallFeatures)
@@ -83,8 +84,9 @@ class Harness:
             privileges=POLICY,
             durations=durations,
             immutable_period=self.immutable_period,
+            clock=self.clock,
         )
-        self.provider_users = ProviderUsers(user_ids=self.store.user_ids, provider=self.provider)
+        self.provider_users = ProviderUsers(user_ids=self.store.user_ids, provider=self.provider, clock=self.clock)
         self.roster = RosterBuilder(identities=StandaloneIdentities(POLICY), provider_users=self.provider_users)
         self.create = CreateTeleconsultation(
             repository=self.store.teleconsultations, roster=self.roster, rooms=self.rooms, durations=durations

@@ -203,3 +203,20 @@ async def test_a_failed_room_deletion_is_queued_and_swept_later() -> None:
     assert await h.rooms.sweep() == 0
     assert room in h.provider.deleted_rooms
     assert await h.store.cleanups.pending(10) == []
+
+
+async def test_a_delete_that_loses_to_a_concurrent_change_is_refused_and_the_change_stays() -> None:
+    h = Harness()
+    teleconsultation_id = await h.create.execute(create_command(doctor(), patient()))
+    room = (await h.store.teleconsultations.get(teleconsultation_id)).room_id
+    results = await asyncio.gather(
+        h.update.execute(UpdateTeleconsultationCommand(teleconsultation_id, duration_seconds=1800)),
+        h.delete.execute(teleconsultation_id),
+        return_exceptions=True,
+    )
+    assert results[0] is None
+    assert isinstance(results[1], ConcurrentUpdate)
+    stored = await h.store.teleconsultations.get(teleconsultation_id)
+    assert stored.schedule.duration == timedelta(seconds=1800)
+    assert set(h.provider.rooms) == {stored.room_id}  # the change's new room; the one it replaced is gone
+    assert room in h.provider.deleted_rooms

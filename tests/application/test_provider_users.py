@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from adapters.memory.clock import SystemClock
 from adapters.memory.store import InMemoryStore
 from adapters.memory.video_provider import InMemoryVideoProvider
 from application.provider_users import MAX_CONCURRENT_CREATIONS, ProviderUsers
@@ -33,7 +34,7 @@ class SlowProvider(InMemoryVideoProvider):
 @pytest.mark.parametrize(("new_users", "expected_peak"), [(10, 10), (40, MAX_CONCURRENT_CREATIONS)])
 async def test_creations_overlap_up_to_the_bound(new_users: int, expected_peak: int) -> None:
     provider = SlowProvider()
-    users = ProviderUsers(user_ids=InMemoryStore().user_ids, provider=provider)
+    users = ProviderUsers(user_ids=InMemoryStore().user_ids, provider=provider, clock=SystemClock())
 
     created = await asyncio.gather(*(users.ensure(f"user-{n}", Privilege.BASIC) for n in range(new_users)))
 

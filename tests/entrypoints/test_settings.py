@@ -97,7 +97,7 @@ def test_main_prints_one_line_and_exits_non_zero(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("IMMUTABLE_PERIOD_MS", "soon")
-    assert main() == 2
+    assert main([]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1
     assert "IMMUTABLE_PERIOD_MS" in error

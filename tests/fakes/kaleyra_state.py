@@ -43,6 +43,7 @@ class Fault(StrEnum):
     HANG = "hang"  # no answer until the client gives up (or the server stops)
     GARBAGE = "garbage"  # 200 with a body that is not JSON
     REDIRECT = "redirect"  # 307 to another path of the fake
+    BAD_REQUEST = "400"  # the request itself is refused: the provider is up
 
 
 RANDOM_FAULTS: tuple[Fault, ...] = (Fault.SERVER_ERROR, Fault.UNAVAILABLE, Fault.RATE_LIMITED, Fault.RESET, Fault.HANG)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import io
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import timedelta
@@ -20,6 +22,7 @@ from adapters.kaleyra import KaleyraSettings
 from adapters.memory.clock import FixedClock
 from entrypoints.container import Container
 from entrypoints.http.app import create_app
+from entrypoints.logs import OWN_LOGGERS, JsonFormatter
 from entrypoints.service_config import DEFAULT_CONFIG, ServiceConfig
 from entrypoints.settings import IdentitySettings, Settings, StoreSettings
 from tests.builders import T0
@@ -59,9 +62,18 @@ def clock() -> FixedClock:
 
 
 @asynccontextmanager
-async def serve(settings: Settings, clock: FixedClock, config: ServiceConfig = DEFAULT_CONFIG) -> AsyncIterator[Client]:
-    """Run the real app, wired by the real container, with `clock` as its clock."""
-    container = Container(settings=settings, service_config=config)
+async def serve(
+    settings: Settings,
+    clock: FixedClock,
+    config: ServiceConfig = DEFAULT_CONFIG,
+    *,
+    container: Container | None = None,
+) -> AsyncIterator[Client]:
+    """Run the real app under uvicorn on a free loopback port, in the test's own event loop.
+
+    Pass a `container` built from the same settings to reach its services while the app runs.
+    """
+    container = container or Container(settings=settings, service_config=config)
     container.clock.override(providers.Object(clock))
     async with serve_app(create_app(container)) as client:
         yield client
@@ -117,3 +129,24 @@ def auth_settings(kaleyra: FakeKaleyraServer, auth0: FakeAuth0Client, **identity
     }
     fields.update(identity)
     return replace(base, identity=IdentitySettings(**fields))
+
+
+@pytest.fixture
+def json_logs() -> Iterator[io.StringIO]:
+    """What the service logs, formatted as in production and with its own loggers at DEBUG."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    saved = root.level, {name: logging.getLogger(name).level for name in OWN_LOGGERS}
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    for name in OWN_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    try:
+        yield stream
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(saved[0])
+        for name, level in saved[1].items():
+            logging.getLogger(name).setLevel(level)

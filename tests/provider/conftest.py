@@ -59,12 +59,13 @@ async def http_session() -> AsyncIterator[aiohttp.ClientSession]:
 def make_kaleyra(
     fake_kaleyra: FakeKaleyraServer, http_session: aiohttp.ClientSession
 ) -> Callable[..., KaleyraVideoProvider]:
-    """Build a Kaleyra provider against the fake; keyword arguments override KaleyraSettings fields."""
+    """Build a Kaleyra provider against the fake; keyword arguments override KaleyraSettings fields (or set
+    `sleep`, `breaker`, `observer`)."""
 
     def build(**overrides: Any) -> KaleyraVideoProvider:
-        sleep = overrides.pop("sleep", None)
+        collaborators = {name: overrides.pop(name) for name in ("sleep", "breaker", "observer") if name in overrides}
         fields = {"base_url": fake_kaleyra.base_url, "api_key": API_KEY, **FAST_KALEYRA, **overrides}
-        return KaleyraVideoProvider(http_session, KaleyraSettings(**fields), sleep=sleep)
+        return KaleyraVideoProvider(http_session, KaleyraSettings(**fields), **collaborators)
 
     return build
 

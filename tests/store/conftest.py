@@ -10,27 +10,23 @@ from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from adapters.memory.cleanups import InMemoryPendingRoomCleanups
 from adapters.memory.clock import FixedClock
-from adapters.mongo.embedded import MEMORY, EmbeddedMongoServer
+from adapters.memory.idempotency import InMemoryIdempotencyRecords
+from adapters.memory.repository import InMemoryTeleconsultationRepository, InMemoryUserIdMap
+from adapters.mongo.embedded import EmbeddedMongoServer
 from adapters.mongo.lifecycle import MongoStore, open_mongo_store
+from application.dto import UserMapping
+from application.ports import IdempotencyRecords, PendingRoomCleanups, TeleconsultationRepository, UserIdMap
 from tests.builders import T0
 
 TELECONSULTATIONS = "teleconsultations"
 USER_MAP = "teleconsultations_users"
 
 RawDatabase = AsyncDatabase[dict[str, Any]]
-
-
-# The server object holds no event-loop state (a plain child process), so a session-loop fixture
-# can serve tests that each run on their own function-scoped loop.
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def embedded_server() -> AsyncIterator[EmbeddedMongoServer]:
-    async with EmbeddedMongoServer(MEMORY) as server:
-        yield server
 
 
 @dataclass(frozen=True)
@@ -67,3 +63,31 @@ async def raw_database(mongo_target: MongoTarget) -> AsyncIterator[RawDatabase]:
         yield client[mongo_target.database]
     finally:
         await client.close()
+
+
+@dataclass(frozen=True)
+class Ports:
+    teleconsultations: TeleconsultationRepository
+    user_ids: UserIdMap
+    cleanups: PendingRoomCleanups
+    idempotency: IdempotencyRecords
+
+
+@pytest.fixture(params=["memory", "mongo"])
+async def ports(request: pytest.FixtureRequest, mongo_target: MongoTarget, clock: FixedClock) -> AsyncIterator[Ports]:
+    if request.param == "memory":
+        yield Ports(
+            InMemoryTeleconsultationRepository(),
+            InMemoryUserIdMap(),
+            InMemoryPendingRoomCleanups(),
+            InMemoryIdempotencyRecords(),
+        )
+        return
+    async with open_test_store(mongo_target, clock) as store:
+        yield Ports(store.teleconsultations, store.user_ids, store.cleanups, store.idempotency)
+
+
+async def map_user(user_ids: UserIdMap, mapping: UserMapping) -> None:
+    """Store a completed mapping the way ProviderUsers does: reserve the id, then complete the reservation."""
+    assert await user_ids.reserve(mapping.received_user_id, "test", now=T0, until=T0 + timedelta(seconds=30)) is None
+    await user_ids.complete(mapping, "test")

@@ -35,8 +35,8 @@ from application.errors import StoreUnavailable
 from domain.duration_policy import Schedule
 from domain.privileges import Privilege
 from domain.teleconsultation import Participant, Teleconsultation
-from tests.builders import make_teleconsultation
-from tests.store.conftest import TELECONSULTATIONS, USER_MAP, MongoTarget, RawDatabase
+from tests.builders import T0, make_teleconsultation
+from tests.store.conftest import TELECONSULTATIONS, USER_MAP, MongoTarget, RawDatabase, map_user
 
 ROOT = Path(__file__).resolve().parents[2]
 STANDARD_FIELDS = {"_id", "__STATE__", "createdAt", "updatedAt", "creatorId", "updaterId"}
@@ -125,13 +125,42 @@ async def test_a_document_of_another_shape_is_store_unavailable(
 async def test_a_user_mapping_is_stored_with_the_crud_field_names_and_a_unique_index(
     mongo_store: MongoStore, raw_database: RawDatabase
 ) -> None:
-    await mongo_store.user_ids.add(UserMapping("auth0|abc", "kaleyra_1", "Joe Smith", ("doctor",)))
+    await map_user(mongo_store.user_ids, UserMapping("auth0|abc", "kaleyra_1", "Joe Smith", ("doctor",)))
     raw = await raw_database[USER_MAP].find_one({})
     assert raw is not None
     assert set(raw) == STANDARD_FIELDS | {"receivedUserId", "bandyerId", "fullName", "groups"}
     assert (raw["receivedUserId"], raw["bandyerId"], raw["groups"]) == ("auth0|abc", "kaleyra_1", ["doctor"])
     indexes = (await raw_database[USER_MAP].index_information()).values()
     assert any(i["key"] == [("receivedUserId", 1)] and i.get("unique") for i in indexes)
+
+
+async def test_a_reservation_is_a_draft_entry_without_a_provider_user_until_completed(
+    mongo_store: MongoStore, raw_database: RawDatabase
+) -> None:
+    await mongo_store.user_ids.reserve("auth0|abc", "instance-a", now=T0, until=T0 + timedelta(seconds=30))
+    raw = await raw_database[USER_MAP].find_one({})
+    assert raw is not None
+    assert (raw["__STATE__"], raw["reservedBy"], "bandyerId" in raw) == ("DRAFT", "instance-a", False)
+    await mongo_store.user_ids.complete(UserMapping("auth0|abc", "kaleyra_1"), "instance-a")
+    raw = await raw_database[USER_MAP].find_one({})
+    assert raw is not None
+    assert (raw["__STATE__"], raw["bandyerId"]) == ("PUBLIC", "kaleyra_1")
+    assert not {"reservedBy", "reservedUntil"} & set(raw)
+
+
+async def test_idempotency_records_have_a_unique_key_and_a_ttl_index(
+    mongo_store: MongoStore, raw_database: RawDatabase
+) -> None:
+    until = T0 + timedelta(days=1)
+    await mongo_store.idempotency.begin("key-hash", "body-hash", "attempt", now=T0, lease_until=until, expires_at=until)
+    collection = raw_database["teleconsultations_idempotency_keys"]
+    raw = await collection.find_one({})
+    assert raw is not None
+    assert (raw["key"], raw["fingerprint"], raw["result"]) == ("key-hash", "body-hash", None)
+    indexes = list((await collection.index_information()).values())
+    assert any(i["key"] == [("key", 1)] and i.get("unique") for i in indexes)
+    # Real MongoDB removes expired records itself; correctness never depends on it (reads check expiry).
+    assert any(i["key"] == [("expiresAt", 1)] and i.get("expireAfterSeconds") == 0 for i in indexes)
 
 
 async def test_collection_names_come_from_the_configuration(
@@ -142,7 +171,7 @@ async def test_collection_names_come_from_the_configuration(
         open_mongo_store(mongo_target.url, mongo_target.database, "tc_b", "users_b") as second,
     ):
         in_first = await add_one(first)
-        await second.user_ids.add(UserMapping("u", "p"))
+        await map_user(second.user_ids, UserMapping("u", "p"))
         assert await raw_database["tc_a"].count_documents({}) == 1
         assert await raw_database["tc_b"].count_documents({}) == 0
         assert await raw_database["users_b"].count_documents({}) == 1
@@ -200,7 +229,7 @@ async def test_data_survives_a_restart_and_no_server_outlives_its_context(tmp_pa
     data = tmp_path / "data"
     async with EmbeddedMongoServer(data) as server, open_mongo_store(server.url, "db", "tc", "u") as store:
         teleconsultation = await add_one(store)
-        await store.user_ids.add(UserMapping("auth0|abc", "kaleyra_1"))
+        await map_user(store.user_ids, UserMapping("auth0|abc", "kaleyra_1"))
         pid = server.pid
     assert pid is not None
     assert not is_running(pid)
@@ -301,7 +330,7 @@ async def bound_documents(mongo_target: MongoTarget) -> AsyncIterator[BoundDocum
     """Document classes initialised once; the property below only converts, it never writes."""
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_target.url)
     try:
-        documents = bind_documents("tc", "users", "cleanups")
+        documents = bind_documents("tc", "users", "cleanups", "keys")
         await init_beanie(database=client[mongo_target.database], document_models=list(documents))
         yield documents
     finally:

@@ -1,0 +1,8 @@
+"""The id of the request being served, for log lines and for the services called on its behalf."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+
+# Set by the HTTP entry point (or the sweeper) for the task serving one request; None outside of one.
+current_request_id: ContextVar[str | None] = ContextVar("current_request_id", default=None)

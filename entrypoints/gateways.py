@@ -1,0 +1,66 @@
+"""The store and the outbound HTTP session: resources opened when the service starts and closed when it stops."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Protocol
+
+import aiohttp
+
+from adapters.memory.store import InMemoryStore
+from adapters.mongo.embedded import EmbeddedMongoServer
+from adapters.mongo.lifecycle import open_mongo_store
+from application.ports import (
+    IdempotencyRecords,
+    PendingRoomCleanups,
+    TeleconsultationRepository,
+    UserIdMap,
+)
+from entrypoints.settings import Settings, StoreSettings
+
+
+class Store(Protocol):
+    @property
+    def teleconsultations(self) -> TeleconsultationRepository: ...
+
+    @property
+    def user_ids(self) -> UserIdMap: ...
+
+    @property
+    def cleanups(self) -> PendingRoomCleanups: ...
+
+    @property
+    def idempotency(self) -> IdempotencyRecords: ...
+
+    async def ping(self) -> bool: ...
+
+
+@asynccontextmanager
+async def _mongo_store(settings: StoreSettings, url: str) -> AsyncIterator[Store]:
+    async with open_mongo_store(
+        url, settings.database, settings.teleconsultations_collection, settings.user_map_collection
+    ) as store:
+        yield store
+
+
+async def open_store(settings: StoreSettings) -> AsyncIterator[Store]:
+    """The memory store, MongoDB at MONGODB_URL, or the embedded wire-compatible server as a child process."""
+    if settings.backend == "memory":
+        yield InMemoryStore()
+    elif settings.mongodb_url:
+        async with _mongo_store(settings, settings.mongodb_url) as store:
+            yield store
+    else:
+        async with (
+            EmbeddedMongoServer(settings.embedded_data_dir) as server,
+            _mongo_store(settings, server.url) as store,
+        ):
+            yield store
+
+
+async def open_http_session(settings: Settings) -> AsyncIterator[aiohttp.ClientSession]:
+    """One pooled session for every outbound call; each adapter sets its own per-request timeouts."""
+    timeout = aiohttp.ClientTimeout(total=settings.provider_timeout_seconds * 4)
+    async with aiohttp.ClientSession(timeout=timeout, raise_for_status=False) as session:
+        yield session

@@ -1,0 +1,70 @@
+"""Around every HTTP request: its id (taken or made up) for logs, providers and the response; metrics; one log line.
+
+Only the route template, never the path, is logged or used as a label: paths carry teleconsultation ids.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
+
+from application.request_context import current_request_id
+from entrypoints.metrics import ServiceMetrics
+
+logger = logging.getLogger(__name__)
+
+REQUEST_ID_HEADER = b"x-request-id"
+# Accepted from the caller only when it cannot carry anything but an id (no spaces, no link, bounded length).
+_USABLE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:\-]{1,128}")
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_PROBES = frozenset({"/-/healthz", "/-/ready", "/-/metrics"})
+UNMATCHED = "unmatched"
+
+
+def observe_requests(app: ASGIApp, metrics: ServiceMetrics) -> ASGIApp:
+    async def observed(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await app(scope, receive, send)
+            return
+        request_id = _request_id(scope["headers"])
+        token = current_request_id.set(request_id)
+        started = time.perf_counter()
+        status = 500  # what the server answers if the app ends without a response
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), (REQUEST_ID_HEADER, request_id.encode())]
+            await send(message)
+
+        try:
+            await app(scope, receive, send_with_id)
+        finally:
+            _record(scope, status, time.perf_counter() - started, metrics)
+            current_request_id.reset(token)
+
+    return observed
+
+
+def _request_id(headers: Any) -> str:
+    for name, value in headers:
+        if name == REQUEST_ID_HEADER and _USABLE_REQUEST_ID.fullmatch(value):
+            return str(value.decode("ascii"))
+    return uuid.uuid4().hex
+
+
+def _record(scope: HTTPScope, status: int, seconds: float, metrics: ServiceMetrics) -> None:
+    # The router writes the matched template into the scope; unknown routes and methods have none.
+    route = scope.get("path_template") or UNMATCHED
+    method = scope["method"] if scope["method"] in _METHODS else "OTHER"
+    metrics.http_request(method, route, status, seconds)
+    level = logging.DEBUG if route in _PROBES else logging.INFO
+    extra = {"method": method, "route": route, "status": status, "duration_ms": round(seconds * 1000, 1)}
+    logger.log(level, "request served", extra=extra)

@@ -1,0 +1,68 @@
+"""Prometheus metrics of one running service, in a registry of its own; no label ever carries an id."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from application.circuit_breaker import CircuitBreaker, CircuitState
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+# Provider calls take from milliseconds (a 404) to the timeout plus retries.
+PROVIDER_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+
+class ServiceMetrics:
+    """HTTP requests by route template, provider calls, the circuit breaker, and the rooms waiting for deletion."""
+
+    def __init__(self, circuit_breaker: CircuitBreaker | None = None) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self._requests = Counter(
+            "teleconsultation_http_requests",
+            "HTTP requests served, by method, route template and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self._request_seconds = Histogram(
+            "teleconsultation_http_request_duration_seconds",
+            "Time to serve an HTTP request, by method and route template.",
+            ["method", "route"],
+            registry=self.registry,
+        )
+        self._provider_seconds = Histogram(
+            "teleconsultation_provider_call_duration_seconds",
+            "Video-provider calls (retries included) by operation and outcome: 2xx..5xx for an answer, failed when "
+            "none came, short_circuited when the open circuit refused the call.",
+            ["provider", "operation", "outcome"],
+            buckets=PROVIDER_BUCKETS,
+            registry=self.registry,
+        )
+        self._circuit_open = Gauge(
+            "teleconsultation_provider_circuit_open",
+            "1 while the circuit breaker keeps calls away from the video provider (open or half-open), else 0.",
+            ["provider"],
+            registry=self.registry,
+        )
+        self._pending_cleanups = Gauge(
+            "teleconsultation_pending_room_cleanups",
+            "Provider rooms whose deletion failed and is still to be retried, as of the last sweep.",
+            registry=self.registry,
+        )
+        if circuit_breaker is not None:
+            breaker = circuit_breaker
+            self._circuit_open.labels(breaker.provider).set_function(
+                lambda: float(breaker.state is not CircuitState.CLOSED)
+            )
+
+    def http_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        self._requests.labels(method, route, str(status)).inc()
+        self._request_seconds.labels(method, route).observe(seconds)
+
+    def provider_call(self, provider: str, operation: str, outcome: str, seconds: float) -> None:
+        self._provider_seconds.labels(provider, operation, outcome).observe(seconds)
+
+    def pending_cleanups(self, count: int) -> None:
+        self._pending_cleanups.set(count)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,90 @@
+"""`python -m entrypoints sweep` as an operator runs it: a real process, the embedded store, the fake Kaleyra."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from adapters.mongo.embedded import EmbeddedMongoServer
+from adapters.mongo.lifecycle import MongoStore, open_mongo_store
+from tests.fakes.kaleyra_server import FakeKaleyraServer
+from tests.fakes.kaleyra_state import Fault
+
+API_KEY = "sweep-command-api-key"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+async def fake_kaleyra() -> AsyncIterator[FakeKaleyraServer]:
+    async with FakeKaleyraServer(api_key=API_KEY) as server:
+        yield server
+
+
+@pytest.fixture
+def environment(embedded_server: EmbeddedMongoServer, fake_kaleyra: FakeKaleyraServer) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "MONGODB_URL": embedded_server.url,
+        "MONGODB_DATABASE": f"test_{uuid.uuid4().hex}",
+        "BANDYER_BASE_URL": fake_kaleyra.base_url,
+        "BANDYER_API_SECRET_KEY": API_KEY,
+        "PROVIDER_TIMEOUT_SECONDS": "2",
+    }
+
+
+@pytest.fixture
+async def store(embedded_server: EmbeddedMongoServer, environment: dict[str, str]) -> AsyncIterator[MongoStore]:
+    async with open_mongo_store(
+        embedded_server.url, environment["MONGODB_DATABASE"], "teleconsultations", "teleconsultations_users"
+    ) as opened:
+        yield opened
+
+
+async def run_sweep(environment: dict[str, str]) -> tuple[int, str, str]:
+    # Awaited, not blocking: the fake Kaleyra answers from this test's event loop meanwhile.
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "entrypoints",
+        "sweep",
+        cwd=ROOT,
+        env=environment,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode is not None
+    return process.returncode, stdout.decode(), stderr.decode()
+
+
+async def test_the_sweep_command_deletes_queued_rooms_and_says_so(
+    environment: dict[str, str], store: MongoStore, fake_kaleyra: FakeKaleyraServer
+) -> None:
+    for room in ("room_a", "room_b"):
+        await store.cleanups.add(room)
+
+    status, out, _ = await run_sweep(environment)
+
+    assert (status, out.strip()) == (0, "no provider room pending deletion")
+    assert fake_kaleyra.state.count("DELETE", "/v2/rooms/room_a") == 1
+    assert fake_kaleyra.state.count("DELETE", "/v2/rooms/room_b") == 1
+    assert await store.cleanups.count() == 0
+
+
+async def test_rooms_the_provider_still_refuses_to_delete_make_it_fail(
+    environment: dict[str, str], store: MongoStore, fake_kaleyra: FakeKaleyraServer
+) -> None:
+    await store.cleanups.add("room_a")
+    fake_kaleyra.state.fail_next("delete_room", Fault.SERVER_ERROR, times=100)
+
+    status, out, err = await run_sweep(environment)
+
+    assert (status, out.strip()) == (1, "1 provider room(s) still pending deletion")
+    assert await store.cleanups.pending(10) == ["room_a"]
+    assert API_KEY not in out + err

@@ -1,0 +1,115 @@
+"""Two instances of the service on one MongoDB-wire store and one provider, as in a scaled deployment."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from inspect import isawaitable
+
+from adapters.memory.clock import FixedClock
+from adapters.mongo.embedded import EmbeddedMongoServer
+from adapters.mongo.lifecycle import MongoStore, open_mongo_store
+from entrypoints.container import Container
+from entrypoints.service_config import DEFAULT_CONFIG
+from entrypoints.settings import ReliabilitySettings, Settings, StoreSettings
+from entrypoints.sweeper import RoomSweeper
+from tests.fakes.kaleyra_server import FakeKaleyraServer
+from tests.fakes.kaleyra_state import Fault
+from tests.http.conftest import Client, kaleyra_settings, serve
+from tests.http.test_teleconsultation_api import body, create, doctor, patient
+
+
+@dataclass(frozen=True)
+class Instance:
+    client: Client
+    container: Container
+
+    async def sweeper(self) -> RoomSweeper:
+        sweeper = self.container.room_sweeper()
+        return await sweeper if isawaitable(sweeper) else sweeper
+
+
+@asynccontextmanager
+async def two_instances(
+    fake: FakeKaleyraServer, server: EmbeddedMongoServer, clock: FixedClock
+) -> AsyncIterator[tuple[Instance, Instance, MongoStore]]:
+    database = f"test_{uuid.uuid4().hex}"
+    settings: Settings = kaleyra_settings(
+        fake,
+        store=StoreSettings(backend="mongo", mongodb_url=server.url, database=database),
+        # Sweeps only when a test asks: the one at start-up finds nothing to do.
+        reliability=ReliabilitySettings(sweep_interval_seconds=3600),
+    )
+    async with AsyncExitStack() as stack:
+        instances = []
+        for _ in range(2):
+            container = Container(settings=settings, service_config=DEFAULT_CONFIG)
+            client = await stack.enter_async_context(serve(settings, clock, container=container))
+            instances.append(Instance(client, container))
+        store = await stack.enter_async_context(
+            open_mongo_store(server.url, database, "teleconsultations", "teleconsultations_users")
+        )
+        yield instances[0], instances[1], store
+
+
+async def test_participants_new_to_both_instances_get_one_provider_user_each(
+    fake_kaleyra: FakeKaleyraServer, embedded_server: EmbeddedMongoServer, clock: FixedClock
+) -> None:
+    fake_kaleyra.state.latency_seconds = 0.05  # creations overlap across the instances
+    async with two_instances(fake_kaleyra, embedded_server, clock) as (a, b, store):
+        rosters = [body(doctor("doc-1"), patient(f"pat-{n % 3}")) for n in range(8)]
+        answers = await asyncio.gather(
+            *(instance.client.post("/teleconsultation", json=r) for r in rosters for instance in (a, b))
+        )
+        assert {answer.status_code for answer in answers} == {201}
+        assert len(fake_kaleyra.state.users) == 4  # doc-1, pat-0, pat-1, pat-2
+        for user in ("doc-1", "pat-0", "pat-1", "pat-2"):
+            mapping = await store.user_ids.find(user)
+            assert mapping is not None
+            assert mapping.provider_user_id in fake_kaleyra.state.users
+
+
+async def test_an_idempotency_key_is_honoured_by_the_other_instance(
+    fake_kaleyra: FakeKaleyraServer, embedded_server: EmbeddedMongoServer, clock: FixedClock
+) -> None:
+    async with two_instances(fake_kaleyra, embedded_server, clock) as (a, b, _):
+        headers = {"idempotency-key": "shared-key-1"}
+        fake_kaleyra.state.latency_seconds = 0.2
+        first = asyncio.create_task(a.client.post("/teleconsultation", json=body(doctor(), patient()), headers=headers))
+        await asyncio.sleep(0.1)
+        in_flight = await b.client.post("/teleconsultation", json=body(doctor(), patient()), headers=headers)
+        assert in_flight.status_code == 409
+        created = await first
+        fake_kaleyra.state.latency_seconds = 0
+        replayed = await b.client.post("/teleconsultation", json=body(doctor(), patient()), headers=headers)
+        assert (replayed.status_code, replayed.json()) == (201, created.json())
+        assert replayed.headers["idempotent-replayed"] == "true"
+        other_body = await b.client.post("/teleconsultation", json=body(doctor(), patient("pat-2")), headers=headers)
+        assert other_body.status_code == 422
+        assert len(fake_kaleyra.state.rooms) == 1
+
+
+async def test_two_instances_sweeping_at_once_delete_each_room_once(
+    fake_kaleyra: FakeKaleyraServer, embedded_server: EmbeddedMongoServer, clock: FixedClock
+) -> None:
+    async with two_instances(fake_kaleyra, embedded_server, clock) as (a, b, store):
+        for n in range(6):
+            room_id = await create(a.client, body(doctor(f"doc-{n}"), patient(f"pat-{n}")))
+            fake_kaleyra.state.fail_next("delete_room", Fault.SERVER_ERROR, times=3)  # every attempt of one call
+            assert (await a.client.delete(f"/teleconsultation/{room_id}")).status_code == 204
+        left = list(fake_kaleyra.state.rooms)
+        assert sorted(await store.cleanups.pending(10)) == sorted(left)
+        assert len(left) == 6
+        before = {room: fake_kaleyra.state.count("DELETE", f"/v2/rooms/{room}") for room in left}
+
+        fake_kaleyra.state.latency_seconds = 0.05  # the two sweeps overlap
+        remaining = await asyncio.gather((await a.sweeper()).sweep_once(), (await b.sweeper()).sweep_once())
+
+        assert min(r for r in remaining if r is not None) == 0
+        assert fake_kaleyra.state.rooms == {}
+        after = {room: fake_kaleyra.state.count("DELETE", f"/v2/rooms/{room}") for room in left}
+        assert {room: after[room] - before[room] for room in left} == dict.fromkeys(left, 1)
+        assert await store.cleanups.count() == 0

@@ -39,8 +39,8 @@ def kaleyra_settings(fake: FakeKaleyraServer, **overrides: Any) -> Settings:
         "kaleyra": KaleyraSettings(
             base_url=fake.base_url,
             api_key=API_KEY,
-            connect_timeout_seconds=0.5,
-            total_timeout_seconds=0.5,
+            connect_timeout_seconds=2.0,
+            total_timeout_seconds=2.0,
             retry_backoff_base_seconds=0.01,
             retry_backoff_max_seconds=0.02,
         ),

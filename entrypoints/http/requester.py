@@ -49,6 +49,10 @@ class RequesterReader:
     ) -> None:
         self._headers = headers
         self._path = tuple(user_id_path or (PathStep("object", "headers"), PathStep("object", headers.user_id)))
+        # The usual path names one header: read just that header, not a map of all of them, on every poll.
+        self._header_step: tuple[str, tuple[PathStep, ...]] | None = None
+        if len(self._path) >= 2 and self._path[0] == PathStep("object", "headers") and self._path[1].source == "object":
+            self._header_step = (str(self._path[1].extract), self._path[2:])
         self._verifier = verifier
         identity = () if verifier else (headers.user_id, headers.groups, headers.user_properties)
         names = (*ALWAYS_FORWARDED, *identity, headers.client_type, *(name.lower() for name in forwarded))
@@ -57,7 +61,11 @@ class RequesterReader:
     async def requester(self, request: Request[Any, Any, Any]) -> Requester | None:
         if self._verifier is not None:
             return await self._from_token(request)
-        user_id = follow(self._path, _request_object(request, self._path[0]))
+        if self._header_step is not None:
+            name, rest = self._header_step
+            user_id = follow(rest, _last_header(request, name))
+        else:
+            user_id = follow(self._path, _request_object(request, self._path[0]))
         if not isinstance(user_id, str | int) or isinstance(user_id, bool) or str(user_id).strip() == "":
             return None
         groups = request.headers.get(self._headers.groups, "")
@@ -99,6 +107,16 @@ def follow(path: Sequence[PathStep], item: Any) -> Any:
         else:
             return None
     return item
+
+
+def _last_header(request: Request[Any, Any, Any], name: str) -> str | None:
+    """The header `follow` would find under `name` in the request object: names lower-cased, the last one wins."""
+    wanted = name.encode("latin-1", errors="replace")
+    found = None
+    for key, value in request.scope["headers"]:
+        if key.lower() == wanted:
+            found = value
+    return None if found is None else found.decode("latin-1")
 
 
 def _request_object(request: Request[Any, Any, Any], first_step: PathStep) -> dict[str, Any]:

@@ -233,3 +233,27 @@ async def test_a_user_id_path_reaches_only_the_part_of_the_request_it_names(
         room_id = (await client.post("/teleconsultation", json=body)).json()["roomId"]
         response = await client.get(f"/teleconsultation/{room_id}{query}", headers={"miauserid": "pat-1"})
     assert response.status_code == expected
+
+
+async def test_the_user_id_header_matches_in_any_case_and_the_last_one_counts(client: Client) -> None:
+    body = {
+        "participants": {
+            "number": 2,
+            "data": [
+                {"userId": "doc-1", "groups": ["doctor"], "fullName": "Joe"},
+                {"userId": "pat-1", "groups": ["patient"], "fullName": "Jane"},
+            ],
+        },
+        "start_date": START,
+        "end_date": END,
+    }
+    room_id = (await client.post("/teleconsultation", json=body)).json()["roomId"]
+    patient_view = (await get_as(client, room_id, "pat-1")).json()
+
+    mixed_case = await client.get(f"/teleconsultation/{room_id}", headers=[("MiaUserId", "pat-1")])
+    repeated = await client.get(
+        f"/teleconsultation/{room_id}", headers=[("miauserid", "doc-1"), ("miauserid", "pat-1")]
+    )
+
+    assert mixed_case.json()["bandyerUserId"] == patient_view["bandyerUserId"]
+    assert repeated.json()["bandyerUserId"] == patient_view["bandyerUserId"]

@@ -41,7 +41,7 @@ def draw(figures: dict[str, Any], path: Path) -> bool:
     post_axis.set_xticks(list(positions), [key.replace("_", "\n") + " new" for key in keys])
     post_axis.set_ylabel(f"median latency / provider latency ({post['provider_latency_ms']:g} ms)")
     post_axis.set_title("POST /teleconsultation")
-    post_axis.legend()
+    post_axis.legend(loc="lower left")
     figure.suptitle(f"teleconsultation-service benchmark, {figures['meta']['date']} (ratios from one run)")
     figure.tight_layout()
     figure.savefig(path, dpi=110)

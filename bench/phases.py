@@ -135,7 +135,7 @@ def post_latencies(stack: ExitStack, slow_fake: Server, options: Options) -> dic
             figures[f"{store}_{size}"] = {
                 "median_ms": round(median, 1),
                 "max_ms": round(max(timings) * 1000, 1),
-                "ratio_to_provider": round(median / (PROVIDER_LATENCY * 1000), 2),
+                "ratio_to_provider": round(median / (PROVIDER_LATENCY * 1000), 3),
                 "samples": len(timings),
             }
             print(f"  POST {store:6} {size:2} new participants: median {median:6.1f} ms", flush=True)

@@ -39,7 +39,7 @@ def get_figures(targets: list[Target], seconds: float) -> dict[str, Any]:
         ratios = [run.rps / floor_run.rps for run, floor_run in zip(target.runs, floor.runs, strict=True)]
         entry: dict[str, Any] = {
             "rps": round(median(run.rps for run in target.runs)),
-            "ratio_to_floor": round(median(ratios), 2),
+            "ratio_to_floor": round(median(ratios), 3),
             "p50_ms": round(median(run.p50_ms for run in target.runs), 1),
             "p99_ms": round(median(run.p99_ms for run in target.runs), 1),
             "errors": sum(run.errors for run in target.runs),
@@ -107,6 +107,7 @@ def tables(figures: dict[str, Any], found: list[Check]) -> str:
             f"| {entry['errors']} | {entry['server_cpu_us_per_request']} | {entry['provider_cpu_us_per_request']} "
             f"| {round(median(entry['provider_reads_per_run']))} | {'-' if gap is None else f'{gap:.2f} s'} |"
         )
+    lines += ["", _capacity(figures["get"])]
     post = figures["post"]
     lines += [
         "",
@@ -117,7 +118,7 @@ def tables(figures: dict[str, Any], found: list[Check]) -> str:
     for key in ("memory_2", "memory_10", "mongo_2", "mongo_10"):
         store, size = key.split("_")
         lines.append(
-            f"| {size} new participants, {store} | {post[key]['median_ms']} | {post[key]['ratio_to_provider']} |"
+            f"| {size} new participants, {store} | {post[key]['median_ms']} | {post[key]['ratio_to_provider']:.2f} |"
         )
     lines += _servers(figures["get"])
     memory, startup = figures["memory"], figures["startup"]
@@ -132,6 +133,19 @@ def tables(figures: dict[str, Any], found: list[Check]) -> str:
     ]
     lines += [f"| {c.name} | {c.measured} | {c.limit} | {'yes' if c.met else '**no**'} |" for c in found]
     return "\n".join(lines)
+
+
+def _capacity(get: dict[str, Any]) -> str:
+    """The GET ratios again from CPU per request (server plus provider), which other load does not skew."""
+
+    def cost(name: str) -> int:
+        return int(get[name]["server_cpu_us_per_request"] + get[name]["provider_cpu_us_per_request"])
+
+    floor, off, on = cost("floor"), cost("memory, cache off"), cost("memory, cache 2 s")
+    return (
+        f"CPU per request, server plus provider: floor {floor} µs, memory store with the cache off {off} µs "
+        f"({floor / off:.2f} x the floor's capacity), with the 2 s cache {on} µs ({floor / on:.2f} x)."
+    )
 
 
 def _servers(get: dict[str, Any]) -> list[str]:

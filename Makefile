@@ -37,7 +37,7 @@ imports:
 pytest:
 	$(BIN)/pytest
 
-# Not part of `make test`: about 6 minutes, figures in bench/results/ (summary.md is committed).
+# Not part of `make test`: about 5 minutes, figures in bench/results/ (summary.md is committed).
 bench: $(BENCH_INSTALLED)
 	$(BIN)/python -m bench
 

@@ -22,9 +22,9 @@ NO_ENV: Mapping[str, str] = {}
 
 @dataclass(frozen=True, slots=True)
 class Options:
-    seconds: float = 10.0
+    seconds: float = 8.0
     warmup: float = 2.0
-    rounds: int = 2
+    rounds: int = 3
     connections: int = 64
     posts: int = 15
     fill: int = 10_000
@@ -44,10 +44,9 @@ class Target:
     counts_provider_calls: bool = False
     runs: list[LoadResult] = field(default_factory=list)
     provider_reads: list[int] = field(default_factory=list)  # reads of the polled room in each measured run
-
-    def best(self) -> LoadResult:
-        # Best of the rounds: the machine is shared, and other work only ever makes a run slower.
-        return max(self.runs, key=lambda run: run.rps)
+    shortest_read_gap: float | None = None  # seconds between the two closest reads of the polled room
+    cpu_us: list[float] = field(default_factory=list)  # CPU per request of the server, then of the fake provider
+    fake_cpu_us: list[float] = field(default_factory=list)
 
 
 def _mongo_env(stack: ExitStack) -> dict[str, str]:
@@ -108,14 +107,22 @@ def load_all(targets: list[Target], fake: Server, options: Options) -> None:
 def _measure(target: Target, fake: Server, options: Options) -> None:
     url = target.server.url + target.path
     run_load(options.wrk, url, connections=options.connections, seconds=options.warmup, headers=target.headers)
-    before = asyncio.run(scenarios.room_reads(fake))
+    before, _ = asyncio.run(scenarios.provider_stats(fake))
+    server_cpu, fake_cpu = target.server.cpu_seconds(), fake.cpu_seconds()
     result = run_load(
         options.wrk, url, connections=options.connections, seconds=options.seconds, headers=target.headers
     )
-    after = asyncio.run(scenarios.room_reads(fake))
+    server_cpu, fake_cpu = target.server.cpu_seconds() - server_cpu, fake.cpu_seconds() - fake_cpu
+    after, gaps = asyncio.run(scenarios.provider_stats(fake))
     target.runs.append(result)
+    target.cpu_us.append(server_cpu / max(result.requests, 1) * 1e6)
+    target.fake_cpu_us.append(fake_cpu / max(result.requests, 1) * 1e6)
     # Only this target is under load, so the busiest room is the one it polls.
-    target.provider_reads.append(max((count - before.get(room, 0) for room, count in after.items()), default=0))
+    reads = {room: count - before.get(room, 0) for room, count in after.items()}
+    polled = max(reads, key=reads.__getitem__, default=None)
+    target.provider_reads.append(reads.get(polled, 0) if polled else 0)
+    if polled in gaps:
+        target.shortest_read_gap = gaps[polled]
 
 
 def post_latencies(stack: ExitStack, slow_fake: Server, options: Options) -> dict[str, Any]:
@@ -128,7 +135,7 @@ def post_latencies(stack: ExitStack, slow_fake: Server, options: Options) -> dic
             figures[f"{store}_{size}"] = {
                 "median_ms": round(median, 1),
                 "max_ms": round(max(timings) * 1000, 1),
-                "ratio_to_provider": round(median / (PROVIDER_LATENCY * 1000), 2),
+                "ratio_to_provider": round(median / (PROVIDER_LATENCY * 1000), 3),
                 "samples": len(timings),
             }
             print(f"  POST {store:6} {size:2} new participants: median {median:6.1f} ms", flush=True)

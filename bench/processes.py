@@ -41,6 +41,10 @@ class Server:
                 return int(line.split()[1]) * 1024
         raise BenchError(f"{self.name}: no VmRSS in /proc")
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the server and its descendants (granian serves from a child process)."""
+        return sum(_cpu_seconds(pid) for pid in _process_tree(self.process.pid))
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -49,6 +53,22 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=5)
+
+
+def _process_tree(pid: int) -> list[int]:
+    tree = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        for child in task.read_text().split():
+            tree += _process_tree(int(child))
+    return tree
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:  # ended meanwhile
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def free_port() -> int:
@@ -122,7 +142,6 @@ def service_env(fake: Server, port: int, overrides: Mapping[str, str]) -> dict[s
         "BANDYER_BASE_URL": fake.url,
         "BANDYER_API_SECRET_KEY": API_KEY,
         "STORE_BACKEND": "memory",
-        "LOG_LEVEL": "WARNING",
     }
     env.update(overrides)
     return env

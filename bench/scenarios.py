@@ -76,10 +76,11 @@ async def provider_room(fake: Server) -> str:
             return room_id
 
 
-async def room_reads(fake: Server) -> dict[str, int]:
+async def provider_stats(fake: Server) -> tuple[dict[str, int], dict[str, float]]:
+    """Room id -> reads so far, and room id -> shortest time between two reads, as the fake counted them."""
     async with aiohttp.ClientSession() as session, session.get(f"{fake.url}/_fake/stats") as response:
-        reads: dict[str, int] = (await response.json())["room_reads"]
-        return reads
+        stats = await response.json()
+        return stats["room_reads"], stats["shortest_room_read_gap"]
 
 
 async def creation_latencies(service: Server, size: int, count: int, warmup: int = 3) -> list[float]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import aiohttp
 import msgspec
+from aiohttp import hdrs
 
 from adapters.kaleyra.wire import ErrorBody
 from application.errors import ProviderError
@@ -35,6 +36,8 @@ async def read_limited(response: aiohttp.ClientResponse, limit: int) -> bytes | 
     # Checked on the decoded stream, so a small compressed body cannot expand past the limit either.
     if response.content_length is not None and response.content_length > limit:
         return None
+    if response.content_length is not None and hdrs.CONTENT_ENCODING not in response.headers:
+        return await response.read()  # exactly the length checked above: one read instead of a chunk loop
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.content.iter_chunked(64 * 1024):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 import re
 import secrets
 from dataclasses import dataclass, replace
@@ -21,8 +20,9 @@ _OBJECT_ID = re.compile(r"[0-9a-fA-F]{24}")
 class InMemoryTeleconsultationRepository(TeleconsultationRepository):
     """Keeps private copies, so a change is visible to readers only once it is saved.
 
-    A shallow copy is a private copy: every field of the aggregate is immutable (strings, tuples of frozen
-    participants, a frozen schedule), so a change always rebinds a field of one copy and never reaches another.
+    A shallow copy (`dataclasses.replace`) is a private copy: every field of the aggregate is immutable
+    (strings, tuples of frozen participants, a frozen schedule), so a change always rebinds a field of one
+    copy and never reaches another.
 
     Contract details shared with the MongoDB adapter: ids are 24-hex strings (case-insensitive,
     returned lower-case); an unknown, trashed or malformed id is NotFound; datetimes come back in
@@ -42,7 +42,7 @@ class InMemoryTeleconsultationRepository(TeleconsultationRepository):
         stored = self._live(teleconsultation_id)
         if stored is None:
             raise NotFound(teleconsultation_id)
-        return copy.copy(stored)
+        return replace(stored)
 
     async def add(self, teleconsultation: Teleconsultation) -> None:
         await _yield_like_io()
@@ -126,11 +126,13 @@ def _key(teleconsultation_id: str) -> str | None:
 
 
 def _stored_copy(teleconsultation: Teleconsultation, key: str, *, version: int) -> Teleconsultation:
-    stored = copy.copy(teleconsultation)
-    stored.id = key
-    stored.version = version
-    stored.schedule = Schedule(_as_stored(stored.schedule.start), _as_stored(stored.schedule.end))
-    return stored
+    schedule = teleconsultation.schedule
+    return replace(
+        teleconsultation,
+        id=key,
+        version=version,
+        schedule=Schedule(_as_stored(schedule.start), _as_stored(schedule.end)),
+    )
 
 
 def _as_stored(moment: datetime) -> datetime:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +49,10 @@ class RequesterReader:
     ) -> None:
         self._headers = headers
         self._path = tuple(user_id_path or (PathStep("object", "headers"), PathStep("object", headers.user_id)))
+        # The usual path names one header: read just that header, not a map of all of them, on every poll.
+        self._header_step: tuple[str, tuple[PathStep, ...]] | None = None
+        if len(self._path) >= 2 and self._path[0] == PathStep("object", "headers") and self._path[1].source == "object":
+            self._header_step = (str(self._path[1].extract), self._path[2:])
         self._verifier = verifier
         identity = () if verifier else (headers.user_id, headers.groups, headers.user_properties)
         names = (*ALWAYS_FORWARDED, *identity, headers.client_type, *(name.lower() for name in forwarded))
@@ -57,7 +61,11 @@ class RequesterReader:
     async def requester(self, request: Request[Any, Any, Any]) -> Requester | None:
         if self._verifier is not None:
             return await self._from_token(request)
-        user_id = follow(self._path, _request_object(request))
+        if self._header_step is not None:
+            name, rest = self._header_step
+            user_id = follow(rest, _last_header(request, name))
+        else:
+            user_id = follow(self._path, _request_object(request, self._path[0]))
         if not isinstance(user_id, str | int) or isinstance(user_id, bool) or str(user_id).strip() == "":
             return None
         groups = request.headers.get(self._headers.groups, "")
@@ -101,10 +109,29 @@ def follow(path: Sequence[PathStep], item: Any) -> Any:
     return item
 
 
-def _request_object(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    # The original exposes the Fastify request; these are the parts a path can reach here.
-    return {
-        "headers": {name.lower(): value for name, value in request.headers.items()},
-        "query": dict(request.query_params),
-        "params": dict(request.path_params),
-    }
+def _last_header(request: Request[Any, Any, Any], name: str) -> str | None:
+    """The header `follow` would find under `name` in the request object: names lower-cased, the last one wins."""
+    wanted = name.encode("latin-1", errors="replace")
+    found = None
+    for key, value in request.scope["headers"]:
+        if key.lower() == wanted:
+            found = value
+    return None if found is None else found.decode("latin-1")
+
+
+def _request_object(request: Request[Any, Any, Any], first_step: PathStep) -> dict[str, Any]:
+    """The parts of the request a path can reach (the original exposes the Fastify request).
+
+    Only the part the first step names is built: a path cannot reach the others, and this runs on every poll.
+    """
+    if first_step.source != "object" or first_step.extract not in _REQUEST_PARTS:
+        return {}
+    part = str(first_step.extract)
+    return {part: _REQUEST_PARTS[part](request)}
+
+
+_REQUEST_PARTS: dict[str | int, Callable[[Request[Any, Any, Any]], dict[str, Any]]] = {
+    "headers": lambda request: {name.lower(): value for name, value in request.headers.items()},
+    "query": lambda request: dict(request.query_params),
+    "params": lambda request: dict(request.path_params),
+}

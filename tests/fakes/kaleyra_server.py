@@ -5,7 +5,8 @@ In tests:   server = await FakeKaleyraServer(api_key="k").start(); ...; await se
 From a shell: python -m tests.fakes.kaleyra_server --port 8099 --api-key k [--latency 0.05] [--failure-rate 0.1]
               [--no-record-requests]
 
-`GET /_fake/stats` answers `{"room_reads": {room id: GET calls}}` (no apikey needed, no delay) for load tests.
+`GET /_fake/stats` answers `{"room_reads": {room id: GET calls}, "shortest_room_read_gap": {room id: seconds}}`
+(no apikey needed, no delay) for load tests.
 Every request is recorded in `state.calls` / `state.requests` (only counted in `state.call_counts` with
 --no-record-requests), then delayed by `latency_seconds`, checked for the `apikey` header, and possibly answered
 with a fault (see FakeKaleyraState.fail_next and failure_rate).
@@ -56,7 +57,8 @@ async def simulate(request: web.Request, handler: Handler) -> web.StreamResponse
 
 
 async def stats(request: web.Request) -> web.Response:
-    return web.json_response({"room_reads": request.app[STATE].room_reads()})
+    state = request.app[STATE]
+    return web.json_response({"room_reads": state.room_reads(), "shortest_room_read_gap": state.shortest_room_read_gap})
 
 
 async def inject(request: web.Request, state: FakeKaleyraState, fault: Fault) -> web.StreamResponse:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import random
 import secrets
+import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -114,6 +116,8 @@ class FakeKaleyraState:
     # False keeps only `call_counts`, so that a long load test does not fill the fake's memory.
     record_requests: bool = True
     call_counts: Counter[tuple[str, str]] = field(default_factory=Counter)  # (method, path) -> calls
+    shortest_room_read_gap: dict[str, float] = field(default_factory=dict)  # room id -> seconds between two GETs
+    _last_room_read: dict[str, float] = field(default_factory=dict)
     rng: random.Random = field(init=False)
     _scripted: dict[str, deque[Fault]] = field(default_factory=dict)
     _release: asyncio.Event | None = None
@@ -179,24 +183,39 @@ class FakeKaleyraState:
 
     def record(self, request: RecordedRequest) -> None:
         self.call_counts[(request.method, request.path)] += 1
+        room_id = _room_read(request.method, request.path)
+        if room_id is not None:
+            now = time.monotonic()
+            previous = self._last_room_read.get(room_id)
+            if previous is not None:
+                self.shortest_room_read_gap[room_id] = min(
+                    now - previous, self.shortest_room_read_gap.get(room_id, math.inf)
+                )
+            self._last_room_read[room_id] = now
         if self.record_requests:
             self.calls.append((request.method, request.path))
             self.requests.append(request)
 
     def room_reads(self) -> dict[str, int]:
         """Room id -> GET /v2/rooms/{id} calls received, whatever `record_requests` says."""
-        prefix = "/v2/rooms/"
-        return {
-            path.removeprefix(prefix): count
-            for (method, path), count in self.call_counts.items()
-            if method == "GET" and path.startswith(prefix) and "/" not in path.removeprefix(prefix)
-        }
+        reads: dict[str, int] = {}
+        for (method, path), count in self.call_counts.items():
+            room_id = _room_read(method, path)
+            if room_id is not None:
+                reads[room_id] = count
+        return reads
 
     def last_request(self, method: str, path: str) -> RecordedRequest:
         for request in reversed(self.requests):
             if (request.method, request.path) == (method, path):
                 return request
         raise LookupError(f"no {method} {path} was received")
+
+
+def _room_read(method: str, path: str) -> str | None:
+    """The room id of a GET /v2/rooms/{id}, else None."""
+    room_id = path.removeprefix("/v2/rooms/")
+    return room_id if method == "GET" and room_id != path and room_id and "/" not in room_id else None
 
 
 def new_id(prefix: str) -> str:

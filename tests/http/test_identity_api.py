@@ -203,3 +203,57 @@ async def test_nobody_sees_another_participants_link_and_nothing_is_logged(
         assert sum(link in text for text in views.values()) == 1
         assert link not in caplog.text
     assert "Jane" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "expected"),
+    [
+        ([{"from": "object", "extract": "query"}, {"from": "object", "extract": "uid"}], "?uid=pat-1", 200),
+        ([{"from": "object", "extract": "query"}, {"from": "object", "extract": "uid"}], "?other=pat-1", 401),
+        ([{"from": "object", "extract": "params"}, {"from": "object", "extract": "uid"}], "?uid=pat-1", 401),
+        ([{"from": "array", "extract": 0}, {"from": "object", "extract": "uid"}], "?uid=pat-1", 401),
+        ([{"from": "object", "extract": "cookies"}, {"from": "object", "extract": "uid"}], "?uid=pat-1", 401),
+    ],
+)
+async def test_a_user_id_path_reaches_only_the_part_of_the_request_it_names(
+    fake_kaleyra: FakeKaleyraServer, clock: FixedClock, path: list[dict[str, Any]], query: str, expected: int
+) -> None:
+    body = {
+        "participants": {
+            "number": 2,
+            "data": [
+                {"userId": "doc-1", "groups": ["doctor"], "fullName": "Joe"},
+                {"userId": "pat-1", "groups": ["patient"], "fullName": "Jane"},
+            ],
+        },
+        "start_date": START,
+        "end_date": END,
+    }
+    async with serve(kaleyra_settings(fake_kaleyra), clock, config(userIdPathInRequest=path)) as client:
+        room_id = (await client.post("/teleconsultation", json=body)).json()["roomId"]
+        response = await client.get(f"/teleconsultation/{room_id}{query}", headers={"miauserid": "pat-1"})
+    assert response.status_code == expected
+
+
+async def test_the_user_id_header_matches_in_any_case_and_the_last_one_counts(client: Client) -> None:
+    body = {
+        "participants": {
+            "number": 2,
+            "data": [
+                {"userId": "doc-1", "groups": ["doctor"], "fullName": "Joe"},
+                {"userId": "pat-1", "groups": ["patient"], "fullName": "Jane"},
+            ],
+        },
+        "start_date": START,
+        "end_date": END,
+    }
+    room_id = (await client.post("/teleconsultation", json=body)).json()["roomId"]
+    patient_view = (await get_as(client, room_id, "pat-1")).json()
+
+    mixed_case = await client.get(f"/teleconsultation/{room_id}", headers=[("MiaUserId", "pat-1")])
+    repeated = await client.get(
+        f"/teleconsultation/{room_id}", headers=[("miauserid", "doc-1"), ("miauserid", "pat-1")]
+    )
+
+    assert mixed_case.json()["bandyerUserId"] == patient_view["bandyerUserId"]
+    assert repeated.json()["bandyerUserId"] == patient_view["bandyerUserId"]

@@ -25,7 +25,9 @@ async def test_room_reads_are_counted_even_when_requests_are_not_recorded(
         async with http_session.get(f"{fake.base_url}{STATS_PATH}") as response:
             stats = await response.json()
 
-        assert stats == {"room_reads": {polled.room_id: 3, other.room_id: 1}}
+        assert stats["room_reads"] == {polled.room_id: 3, other.room_id: 1}
+        assert set(stats["shortest_room_read_gap"]) == {polled.room_id}  # the other room was read once
+        assert 0 < stats["shortest_room_read_gap"][polled.room_id] < 5
         assert fake.state.calls == []
         assert fake.state.requests == []
         assert fake.state.call_counts[("POST", "/v2/users")] == 4

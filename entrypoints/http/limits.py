@@ -20,7 +20,7 @@ CREDENTIALS_BODY = 1024  # {"expiresIn": n}
 SETTINGS_BODY = 16 * 1024
 
 
-def refuse_declared_oversize(request: Request[Any, Any, Any]) -> None:
+async def refuse_declared_oversize(request: Request[Any, Any, Any]) -> None:
     limit = request.route_handler.resolve_request_max_body_size()
     if limit and (request.content_length or 0) > limit:
         raise RequestEntityTooLarge

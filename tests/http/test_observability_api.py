@@ -107,7 +107,7 @@ async def test_log_lines_are_json_objects_with_the_request_id(client: Client, js
     assert served == [
         {
             "time": served[0]["time"],
-            "level": "INFO",
+            "level": "DEBUG",
             "logger": "entrypoints.http.observability",
             "message": "request served",
             "request_id": "req-log",

@@ -32,5 +32,9 @@ imports:
 pytest:
 	$(BIN)/pytest
 
+# The service under provider faults at full size (`pytest` runs a small one): no 5xx but 502/503, no orphan.
+faults: install
+	$(BIN)/python -m tests.faults.run --operations 1000 --failure-rate 0.3 --seed 1
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache

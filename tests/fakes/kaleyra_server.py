@@ -48,11 +48,13 @@ async def simulate(request: web.Request, handler: Handler) -> web.StreamResponse
     fault = state.next_fault(operation) if operation else None
     if fault is None:
         return await handler(request)
-    return await inject(request, state, fault)
+    return await inject(request, state, fault, handler)
 
 
-async def inject(request: web.Request, state: FakeKaleyraState, fault: Fault) -> web.StreamResponse:
-    if fault is Fault.RESET:
+async def inject(request: web.Request, state: FakeKaleyraState, fault: Fault, handler: Handler) -> web.StreamResponse:
+    if fault is Fault.LOST:
+        await handler(request)
+    if fault in (Fault.RESET, Fault.LOST):
         if request.transport is not None:
             request.transport.abort()
         raise web.HTTPServiceUnavailable  # never delivered: the connection is gone

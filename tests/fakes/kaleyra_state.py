@@ -43,6 +43,7 @@ class Fault(StrEnum):
     HANG = "hang"  # no answer until the client gives up (or the server stops)
     GARBAGE = "garbage"  # 200 with a body that is not JSON
     REDIRECT = "redirect"  # 307 to another path of the fake
+    LOST = "lost"  # the call is carried out, then the connection drops before the answer
 
 
 RANDOM_FAULTS: tuple[Fault, ...] = (Fault.SERVER_ERROR, Fault.UNAVAILABLE, Fault.RATE_LIMITED, Fault.RESET, Fault.HANG)

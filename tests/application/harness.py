@@ -53,6 +53,7 @@ def create_command(
 class Harness:
     immutable_period: timedelta = timedelta(0)
     unlimited: bool = True
+    links_bound_to_schedule: bool = False
     store: InMemoryStore = field(default_factory=InMemoryStore)
     provider: InMemoryVideoProvider = field(default_factory=InMemoryVideoProvider)
     clock: FixedClock = field(default_factory=lambda: FixedClock(T0 - timedelta(days=1)))
@@ -78,6 +79,7 @@ class Harness:
             durations=durations,
             clock=self.clock,
             immutable_period=self.immutable_period,
+            links_bound_to_schedule=self.links_bound_to_schedule,
         )
         self.get = GetTeleconsultationAccess(
             repository=self.store.teleconsultations,

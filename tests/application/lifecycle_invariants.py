@@ -14,12 +14,13 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Coroutine
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from hypothesis import event
 from hypothesis.stateful import RuleBasedStateMachine, invariant
 
-from application.dto import Requester
+from application.dto import Requester, RoomSpec
 from application.errors import ConcurrentUpdate, NotFound, ProviderError, Unauthorized
 from application.get_teleconsultation import ParticipantAccess
 from domain.duration_policy import Schedule
@@ -34,6 +35,7 @@ T = TypeVar("T")
 # Anything else a use case raises is a bug.
 CLEAN_ERRORS = (ProviderError, DomainError, NotFound, Unauthorized, ConcurrentUpdate)
 EVERYTHING = 10_000
+LINK_GRACE = timedelta(hours=1)
 
 
 class LifecycleInvariants(RuleBasedStateMachine):
@@ -45,6 +47,7 @@ class LifecycleInvariants(RuleBasedStateMachine):
         self.provider = ObservedVideoProvider()
         self.h = Harness()
         self.calls_made = 0  # provider calls made by the last attempt
+        self.timed_links = False  # whether the provider's links work only inside the window (as Jitsi's)
 
     def teardown(self) -> None:
         self.runner.close()
@@ -101,8 +104,12 @@ class LifecycleInvariants(RuleBasedStateMachine):
             if teleconsultation.room_id is None:
                 continue
             assert teleconsultation.room_id in self.provider.rooms, "a stored room does not exist at the provider"
-            members = {m.provider_user_id for m in self.provider.rooms[teleconsultation.room_id].members}
-            assert members == {p.provider_user_id for p in teleconsultation.participants}
+            opened_for = self.provider.rooms[teleconsultation.room_id]
+            assert {m.provider_user_id for m in opened_for.members} == {
+                p.provider_user_id for p in teleconsultation.participants
+            }
+            if self.timed_links:
+                self.check_links_work_throughout_the_window(teleconsultation.schedule, opened_for)
         for room_id in self.provider.rooms:
             assert (owners[room_id] == 1) != (room_id in pending), f"room {room_id} is orphaned or shared"
 
@@ -137,6 +144,14 @@ class LifecycleInvariants(RuleBasedStateMachine):
         else:
             assert access.access_link is None, "a link was shown outside the window or without a room"
         assert (access.details is None) == (stored.room_id is None)
+
+    def check_links_work_throughout_the_window(self, schedule: Schedule, opened_for: RoomSpec) -> None:
+        """Links like Jitsi's tokens work only inside the window their room was opened for (from its opening
+        to its end plus a grace period); GET shows them from the start minus the immutable period, and they
+        must work from then until the end."""
+        shown_from = schedule.start - self.h.immutable_period
+        assert opened_for.opens_at <= shown_from, "the links will not work when they are shown"
+        assert schedule.end <= opened_for.schedule.end + LINK_GRACE, "the links stop working before the end"
 
     async def read_despite_faults(self, teleconsultation_id: str, user_id: str) -> ParticipantAccess:
         for _ in range(self.provider.armed["room_details"] + 1):

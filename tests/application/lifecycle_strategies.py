@@ -25,7 +25,8 @@ STARTS = st.sampled_from([T0, T0 + timedelta(minutes=30), T0 + timedelta(hours=2
 # Now and then too short or too long.
 DURATIONS = mostly(st.sampled_from([300, 1800, 3600, 24 * 3600]), st.sampled_from([60, 24 * 3600 + 60]))
 LANGUAGES = st.sampled_from(["it", "en", None])
-MINUTES = st.integers(min_value=-90, max_value=30).map(lambda minutes: timedelta(minutes=minutes))
+# Either side of each immutable period the machine uses (0, 10 and 60 minutes), and inside the call.
+MINUTES = st.sampled_from([-90, -61, -60, -11, -10, -1, 0, 1, 15, 30]).map(lambda minutes: timedelta(minutes=minutes))
 # Mostly just before or after a start (where windows open and changes lock), backwards as well as forwards.
 CLOCK = mostly(
     st.builds(operator.add, STARTS, MINUTES),

@@ -41,12 +41,21 @@ class LifecycleMachine(LifecycleInvariants):
 
     # ------------------------------------------------------------------ rules
 
-    @initialize(target=teleconsultations, minutes=st.sampled_from([0, 10, 60]), roster=rosters())
-    def wire(self, minutes: int, roster: RosterInput) -> Any:
-        """Wire the use cases with an immutable period, and try a first creation so that rules have an id."""
+    @initialize(
+        target=teleconsultations, minutes=st.sampled_from([0, 10, 60]), timed_links=st.booleans(), roster=rosters()
+    )
+    def wire(self, minutes: int, timed_links: bool, roster: RosterInput) -> Any:
+        """Wire the use cases with an immutable period, as for a provider whose links work only inside their
+        window (Jitsi with tokens) or not (Kaleyra), and try a first creation so that rules have an id."""
         store = InMemoryStore()
         store.teleconsultations = self.repository
-        self.h = Harness(immutable_period=timedelta(minutes=minutes), store=store, provider=self.provider)
+        self.timed_links = timed_links
+        self.h = Harness(
+            immutable_period=timedelta(minutes=minutes),
+            links_bound_to_schedule=timed_links,
+            store=store,
+            provider=self.provider,
+        )
         return self.create(start=T0, seconds=3600, as_end=False, roster=roster)
 
     @rule(target=teleconsultations, start=STARTS, seconds=DURATIONS, as_end=st.booleans(), roster=rosters())
@@ -69,6 +78,11 @@ class LifecycleMachine(LifecycleInvariants):
         self.expect(predicted, error, fired)
         if error is None and after is not None:
             self.accepted[teleconsultation_id] = after
+
+    @rule(teleconsultation_id=teleconsultations, start=STARTS)
+    def move_start(self, teleconsultation_id: str, start: datetime) -> None:
+        """The commonest change: the same appointment at another time (it keeps its duration and room)."""
+        self.change(teleconsultation_id, Change(start=start))
 
     # The first is often a mere reschedule: it keeps the room and, having less to do, usually saves first.
     @rule(teleconsultation_id=teleconsultations, first=reschedules() | changes(), second=changes())

@@ -13,7 +13,13 @@ from litestar.openapi import OpenAPIConfig
 from entrypoints.container import Container, Services, running_services
 from entrypoints.http.controllers import TeleconsultationController, issue_credentials
 from entrypoints.http.errors import EXCEPTION_HANDLERS
-from entrypoints.http.openapi import NOT_READY, ExactJsonRenderPlugin, document_optional_bodies, with_exact_body_schemas
+from entrypoints.http.openapi import (
+    NOT_READY,
+    ExactJsonRenderPlugin,
+    document_optional_bodies,
+    document_problem_details,
+    with_exact_body_schemas,
+)
 from entrypoints.http.options import correct_allow_header
 from entrypoints.http.schemas import Status
 
@@ -104,4 +110,5 @@ def create_app(container: Container) -> Litestar:
         debug=False,
     )
     document_optional_bodies(app)
+    document_problem_details(app)
     return app

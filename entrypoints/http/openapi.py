@@ -7,6 +7,7 @@ problem details when asked), validates with msgspec, and accepts a missing optio
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import msgspec
@@ -21,7 +22,7 @@ from entrypoints.http.errors import PROBLEM_JSON
 from entrypoints.http.schemas import CrudError, ProblemDetails, ServiceError, Status
 
 _REFERENCE = "#/components/schemas/{name}"
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+_HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 # Every struct the API reads or writes: all public structs of the schemas module.
 _API_STRUCTS = tuple(
     value
@@ -72,17 +73,22 @@ def with_exact_body_schemas(document: dict[str, Any]) -> dict[str, Any]:
     Litestar's own struct schemas drop constraints nested in lists and unions (e.g. a participant id's
     length) and ignore `forbid_unknown_fields`; msgspec's are exactly what it accepts and produces.
     """
-    _, definitions = msgspec.json.schema_components(_API_STRUCTS, ref_template=_REFERENCE)
     components = dict(document.get("components", {}))
-    components["schemas"] = {**components.get("schemas", {}), **definitions}
+    components["schemas"] = {**components.get("schemas", {}), **_body_schemas()}
     return {**document, "components": components}
+
+
+@functools.cache
+def _body_schemas() -> dict[str, Any]:
+    _, definitions = msgspec.json.schema_components(_API_STRUCTS, ref_template=_REFERENCE)
+    return definitions
 
 
 def document_problem_details(app: Litestar) -> None:
     """Every documented error can also come as problem details, when the client asks for them."""
     problem = OpenAPIMediaType(schema=Reference(ref=_REFERENCE.format(name=ProblemDetails.__name__)))
     for path_item in (app.openapi_schema.paths or {}).values():
-        for method in HTTP_METHODS:
+        for method in _HTTP_METHODS:
             operation = _operation(path_item, method)
             for response in (operation.responses or {}).values() if operation else ():
                 if isinstance(response, OpenAPIResponse) and response.content and _carries_an_error_body(response):

@@ -45,5 +45,9 @@ bench: $(BENCH_INSTALLED)
 sweep: install
 	$(BIN)/python -m entrypoints sweep
 
+# The service under provider faults at full size (`pytest` runs a small one): no 5xx but 502/503, no orphan.
+faults: install
+	$(BIN)/python -m tests.faults.run --operations 1000 --failure-rate 0.3 --seed 1
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache

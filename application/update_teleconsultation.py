@@ -28,7 +28,8 @@ class UpdateTeleconsultation:
 
     Order matters so that nothing is orphaned: the new room is created first, the change is stored
     (the loser of a concurrent update gets ConcurrentUpdate and its new room is released), and only then
-    is the obsolete room released. Moving only the start keeps the appointment's duration.
+    is the obsolete room released. Moving only the start keeps the appointment's duration, and its room
+    unless the provider's links work only inside the appointment's window (`links_bound_to_schedule`).
     """
 
     def __init__(
@@ -40,6 +41,7 @@ class UpdateTeleconsultation:
         durations: DurationPolicy,
         clock: Clock,
         immutable_period: timedelta,
+        links_bound_to_schedule: bool = False,
     ) -> None:
         self._repository = repository
         self._roster = roster
@@ -47,6 +49,7 @@ class UpdateTeleconsultation:
         self._durations = durations
         self._clock = clock
         self._immutable_period = immutable_period
+        self._links_bound_to_schedule = links_bound_to_schedule
 
     async def execute(self, command: UpdateTeleconsultationCommand) -> None:
         teleconsultation = await self._repository.get(command.teleconsultation_id)
@@ -60,6 +63,7 @@ class UpdateTeleconsultation:
             schedule=schedule,
             participants_number=None if command.roster is None else command.roster.number,
             participants=participants,
+            links_bound_to_schedule=self._links_bound_to_schedule,
         )
         new_room = await self._rooms.open_room(teleconsultation) if change.needs_new_room else None
         try:

@@ -101,8 +101,13 @@ class Teleconsultation:
         schedule: Schedule | None = None,
         participants_number: int | None = None,
         participants: Iterable[Participant] | None = None,
+        links_bound_to_schedule: bool = False,
     ) -> RoomChange:
-        """Apply a partial update and decide what must happen to the provider room."""
+        """Apply a partial update and decide what must happen to the provider room.
+
+        The room is replaced when its participants or its duration change; when its links work only inside
+        the appointment's window (`links_bound_to_schedule`, e.g. signed Jitsi tokens), also when the start moves.
+        """
         self.ensure_mutable(now, immutable_period)
         new_schedule = schedule or self.schedule
         new_number = self.participants_number if participants_number is None else participants_number
@@ -112,6 +117,7 @@ class Teleconsultation:
             new_number != self.participants_number
             or _features(new_roster) != _features(self.participants)
             or new_schedule.duration != self.schedule.duration
+            or (links_bound_to_schedule and new_schedule != self.schedule)
         )
         obsolete = self.room_id if features_changed else None
         if participants is not None and not features_changed:

@@ -96,6 +96,11 @@ def build_requester_reader(
     )
 
 
+def links_bound_to_schedule(settings: Settings) -> bool:
+    """Signed Jitsi links carry the appointment's window (`nbf`, `exp`); Kaleyra's and the fake's do not."""
+    return settings.video_provider == "jitsi" and settings.jitsi.app_secret is not None
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     service_config = providers.Dependency(instance_of=ServiceConfig)
@@ -192,6 +197,7 @@ class Container(containers.DeclarativeContainer):
         durations=durations,
         clock=clock,
         immutable_period=settings.provided.immutable_period,
+        links_bound_to_schedule=providers.Callable(links_bound_to_schedule, settings),
     )
     get_teleconsultation_access = providers.Singleton(
         GetTeleconsultationAccess,

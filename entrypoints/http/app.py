@@ -16,7 +16,13 @@ from entrypoints.http.controllers import TeleconsultationController, issue_crede
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.features import FEATURE_HANDLERS
 from entrypoints.http.observability import observe_requests
-from entrypoints.http.openapi import NOT_READY, ExactJsonRenderPlugin, document_optional_bodies, with_exact_body_schemas
+from entrypoints.http.openapi import (
+    NOT_READY,
+    ExactJsonRenderPlugin,
+    document_optional_bodies,
+    document_problem_details,
+    with_exact_body_schemas,
+)
 from entrypoints.http.options import correct_allow_header
 from entrypoints.http.schemas import Status
 from entrypoints.metrics import CONTENT_TYPE, ServiceMetrics
@@ -110,6 +116,7 @@ def create_app(container: Container) -> Litestar:
         logging_config=None,  # logging is set up once by the entry point (JSON lines, see entrypoints/logs.py)
     )
     document_optional_bodies(app)
+    document_problem_details(app)
     # Wrapped around Litestar's own handler rather than added as middleware, which Litestar runs only for matched
     # routes: a 404 or a 405 must carry a request id and be counted too.
     app.asgi_handler = observe_requests(app.asgi_handler, metrics)

@@ -36,7 +36,7 @@ from application.errors import (
     UserCreationInProgress,
 )
 from domain.errors import DomainError, TeleconsultationLocked
-from entrypoints.http.schemas import CrudError, ServiceError
+from entrypoints.http.schemas import CrudError, ProblemDetails, ServiceError
 
 logger = logging.getLogger(__name__)
 
@@ -70,13 +70,13 @@ def _respond(
     request: AnyRequest, status: int, body: msgspec.Struct, *, problem_type: str, detail: str, headers: dict[str, str]
 ) -> Response[Any]:
     if _wants_problem(request):
-        problem = {
-            "type": PROBLEM_TYPE_BASE + problem_type,
-            "title": HTTPStatus(status).phrase,
-            "status": status,
-            "detail": detail,
-            "instance": request.url.path,
-        }
+        problem = ProblemDetails(
+            type=PROBLEM_TYPE_BASE + problem_type,
+            title=HTTPStatus(status).phrase,
+            status=status,
+            detail=detail,
+            instance=request.url.path,
+        )
         return Response(problem, status_code=status, media_type=PROBLEM_JSON, headers=headers)
     return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
 

@@ -1,25 +1,28 @@
 """Keeps the published OpenAPI document true to what the service accepts and answers.
 
 Litestar documents every handler with its own validation-error body, loses some constraints of the bodies
-and always calls a request body required; the service answers with its own error bodies, validates with
-msgspec, and accepts a missing optional body.
+and always calls a request body required; the service answers with its own error bodies (or RFC 9457
+problem details when asked), validates with msgspec, and accepts a missing optional body.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import msgspec
 from litestar import Litestar, Request
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin
-from litestar.openapi.spec import Operation, PathItem, RequestBody
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, PathItem, Reference, RequestBody
 from litestar.routes import HTTPRoute
 
 from entrypoints.http import schemas
-from entrypoints.http.schemas import CrudError, ServiceError, Status
+from entrypoints.http.errors import PROBLEM_JSON
+from entrypoints.http.schemas import CrudError, ProblemDetails, ServiceError, Status
 
 _REFERENCE = "#/components/schemas/{name}"
+_HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 # Every struct the API reads or writes: all public structs of the schemas module.
 _API_STRUCTS = tuple(
     value
@@ -78,10 +81,35 @@ def with_exact_body_schemas(document: dict[str, Any]) -> dict[str, Any]:
     Litestar's own struct schemas drop constraints nested in lists and unions (e.g. a participant id's
     length) and ignore `forbid_unknown_fields`; msgspec's are exactly what it accepts and produces.
     """
-    _, definitions = msgspec.json.schema_components(_API_STRUCTS, ref_template=_REFERENCE)
     components = dict(document.get("components", {}))
-    components["schemas"] = {**components.get("schemas", {}), **definitions}
+    components["schemas"] = {**components.get("schemas", {}), **_body_schemas()}
     return {**document, "components": components}
+
+
+@functools.cache
+def _body_schemas() -> dict[str, Any]:
+    _, definitions = msgspec.json.schema_components(_API_STRUCTS, ref_template=_REFERENCE)
+    return definitions
+
+
+def document_problem_details(app: Litestar) -> None:
+    """Every documented error can also come as problem details, when the client asks for them."""
+    problem = OpenAPIMediaType(schema=Reference(ref=_REFERENCE.format(name=ProblemDetails.__name__)))
+    for path_item in (app.openapi_schema.paths or {}).values():
+        for method in _HTTP_METHODS:
+            operation = _operation(path_item, method)
+            for response in (operation.responses or {}).values() if operation else ():
+                if isinstance(response, OpenAPIResponse) and response.content and _carries_an_error_body(response):
+                    response.content[PROBLEM_JSON] = problem
+
+
+def _carries_an_error_body(response: OpenAPIResponse) -> bool:
+    """Only answers made by the error handlers can be problem details (a failed readiness probe cannot)."""
+    media = (response.content or {}).get("application/json")
+    schema = media.schema if media is not None else None
+    choices = [schema] if isinstance(schema, Reference) else list(schema.one_of or []) if schema else []
+    bodies = {_REFERENCE.format(name=body.__name__) for body in (ServiceError, CrudError)}
+    return any(isinstance(choice, Reference) and choice.ref in bodies for choice in choices)
 
 
 def document_optional_bodies(app: Litestar) -> None:

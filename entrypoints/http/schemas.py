@@ -99,6 +99,16 @@ class CrudError(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     message: str
 
 
+class ProblemDetails(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """RFC 9457 problem details, for a client that asks for `application/problem+json`."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+
+
 class Status(msgspec.Struct, frozen=True):
     status: str
 

@@ -66,6 +66,7 @@ class FeaturelessProvider(InMemoryVideoProvider):
 class Harness:
     immutable_period: timedelta = timedelta(0)
     unlimited: bool = True
+    links_bound_to_schedule: bool = False
     store: InMemoryStore | MongoStore = field(default_factory=InMemoryStore)
     provider: InMemoryVideoProvider = field(default_factory=InMemoryVideoProvider)
     clock: FixedClock = field(default_factory=lambda: FixedClock(T0 - timedelta(days=1)))
@@ -98,6 +99,7 @@ class Harness:
             durations=durations,
             clock=self.clock,
             immutable_period=self.immutable_period,
+            links_bound_to_schedule=self.links_bound_to_schedule,
         )
         self.get = GetTeleconsultationAccess(
             repository=self.store.teleconsultations,

@@ -53,7 +53,7 @@ async def simulate(request: web.Request, handler: Handler) -> web.StreamResponse
     fault = state.next_fault(operation) if operation else None
     if fault is None:
         return await handler(request)
-    return await inject(request, state, fault)
+    return await inject(request, state, fault, handler)
 
 
 async def stats(request: web.Request) -> web.Response:
@@ -61,8 +61,10 @@ async def stats(request: web.Request) -> web.Response:
     return web.json_response({"room_reads": state.room_reads(), "shortest_room_read_gap": state.shortest_room_read_gap})
 
 
-async def inject(request: web.Request, state: FakeKaleyraState, fault: Fault) -> web.StreamResponse:
-    if fault is Fault.RESET:
+async def inject(request: web.Request, state: FakeKaleyraState, fault: Fault, handler: Handler) -> web.StreamResponse:
+    if fault is Fault.LOST:
+        await handler(request)
+    if fault in (Fault.RESET, Fault.LOST):
         if request.transport is not None:
             request.transport.abort()
         raise web.HTTPServiceUnavailable  # never delivered: the connection is gone

@@ -46,6 +46,7 @@ class Fault(StrEnum):
     GARBAGE = "garbage"  # 200 with a body that is not JSON
     REDIRECT = "redirect"  # 307 to another path of the fake
     BAD_REQUEST = "400"  # the request itself is refused: the provider is up
+    LOST = "lost"  # the call is carried out, then the connection drops before the answer
 
 
 RANDOM_FAULTS: tuple[Fault, ...] = (Fault.SERVER_ERROR, Fault.UNAVAILABLE, Fault.RATE_LIMITED, Fault.RESET, Fault.HANG)

@@ -59,3 +59,18 @@ async def test_a_missing_body_is_named_as_such(client: Client) -> None:
         "error": "Bad Request",
         "message": "body: a JSON body is required",
     }
+
+
+async def test_problem_details_are_documented_wherever_the_error_handlers_answer(client: Client) -> None:
+    served = await document(client)
+    bad_request = served["paths"]["/teleconsultation"]["post"]["responses"]["400"]["content"]
+    assert bad_request["application/problem+json"] == {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}
+    assert served["components"]["schemas"]["ProblemDetails"]["required"] == [
+        "type",
+        "title",
+        "status",
+        "detail",
+        "instance",
+    ]
+    not_ready = served["paths"]["/-/ready"]["get"]["responses"]["503"]["content"]
+    assert set(not_ready) == {"application/json"}

@@ -1,0 +1,89 @@
+"""What a fault-injection run found: the answers callers got, and the rooms left at the provider."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from application.errors import NotFound
+from application.ports import TeleconsultationRepository
+
+# What a caller may get when the provider misbehaves: its own mistakes, or "the provider failed" (502) and
+# "the store is unavailable" (503), both with nothing half-written.
+CLEAN_SERVER_ERRORS = frozenset({502, 503})
+
+
+@dataclass
+class FaultReport:
+    attempted: int = 0
+    succeeded: int = 0
+    clean_failures: Counter[int] = field(default_factory=Counter)  # status -> count: 4xx, 502, 503
+    other_server_errors: Counter[int] = field(default_factory=Counter)  # any other 5xx: must stay empty
+    transport_errors: int = 0  # no HTTP answer at all: must stay 0
+    provider_calls: int = 0
+    faults_injected: Counter[str] = field(default_factory=Counter)  # by kind, as the fake chose them
+    queued_deletions: int = 0  # failed room deletions waiting for the sweep when the faults stopped
+    orphaned_before_sweep: int = 0
+    still_pending: int = 0  # room deletions the sweep could not do
+    orphaned_rooms: int = 0  # rooms at the provider that no live teleconsultation refers to
+    dangling_rooms: int = 0  # live teleconsultations whose room is gone from the provider
+
+    def record(self, status: int) -> None:
+        if 200 <= status < 300:
+            self.succeeded += 1
+        elif 400 <= status < 500 or status in CLEAN_SERVER_ERRORS:
+            self.clean_failures[status] += 1
+        else:
+            self.other_server_errors[status] += 1
+
+    @property
+    def ok(self) -> bool:
+        return not (self.other_server_errors or self.transport_errors or self.orphaned_rooms or self.dangling_rooms)
+
+    def render(self) -> str:
+        return "\n".join(
+            [
+                f"operations attempted:              {self.attempted}",
+                f"succeeded:                         {self.succeeded}",
+                f"failed cleanly (4xx/502/503):      {sum(self.clean_failures.values())} "
+                f"{_by_key(self.clean_failures)}",
+                f"other 5xx (must be 0):             {sum(self.other_server_errors.values())} "
+                f"{_by_key(self.other_server_errors)}",
+                f"no answer at all (must be 0):      {self.transport_errors}",
+                f"provider calls:                    {self.provider_calls}",
+                f"provider faults injected:          {sum(self.faults_injected.values())} "
+                f"{_by_key(self.faults_injected)}",
+                f"room deletions queued:             {self.queued_deletions}",
+                f"orphaned rooms before the sweep:   {self.orphaned_before_sweep}",
+                f"deletions still pending after it:  {self.still_pending}",
+                f"orphaned rooms after one sweep:    {self.orphaned_rooms}",
+                f"rooms missing at the provider:     {self.dangling_rooms}",
+                "result:                            " + ("OK" if self.ok else "FAILED"),
+            ]
+        )
+
+
+async def audit_rooms(
+    provider_rooms: Iterable[str], repository: TeleconsultationRepository, teleconsultation_ids: Iterable[str]
+) -> tuple[int, int]:
+    """How many of the provider's rooms no live teleconsultation refers to (orphaned), and how many rooms
+    live teleconsultations refer to are missing at the provider (dangling).
+
+    A teleconsultation stored although its creation was answered with an error has an id nobody was told;
+    its room then counts as orphaned, which is what it is for the caller.
+    """
+    at_provider = set(provider_rooms)
+    referenced: set[str] = set()
+    for teleconsultation_id in set(teleconsultation_ids):
+        try:
+            teleconsultation = await repository.get(teleconsultation_id)
+        except NotFound:
+            continue
+        if teleconsultation.room_id is not None:
+            referenced.add(teleconsultation.room_id)
+    return len(at_provider - referenced), len(referenced - at_provider)
+
+
+def _by_key(counts: Counter[int] | Counter[str]) -> str:
+    return "(" + ", ".join(f"{key}: {count}" for key, count in sorted(counts.items())) + ")" if counts else ""

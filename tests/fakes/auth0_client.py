@@ -13,10 +13,11 @@ import contextlib
 import enum
 import json
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Any
 
 from aiohttp import web
-from aiohttp.test_utils import TestServer
+
+from tests.fakes.local_server import LocalServer
 
 
 class Failure(enum.Enum):
@@ -108,31 +109,18 @@ def build_app(state: FakeAuth0State) -> web.Application:
     return app
 
 
-class FakeAuth0Client:
+class FakeAuth0Client(LocalServer):
     """The fake on a real local socket."""
 
-    def __init__(self, state: FakeAuth0State | None = None) -> None:
-        self.state = state if state is not None else FakeAuth0State()
-        self._server: TestServer | None = None
+    description = "fake auth0-client"
 
-    async def start(self) -> Self:
-        self._server = TestServer(build_app(self.state), host="127.0.0.1")
-        await self._server.start_server()
-        return self
+    def __init__(self, state: FakeAuth0State | None = None) -> None:
+        super().__init__()
+        self.state = state if state is not None else FakeAuth0State()
+
+    def build(self) -> web.Application:
+        return build_app(self.state)
 
     @property
     def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the fake auth0-client is not started")
-        return str(self._server.make_url("")).rstrip("/")
-
-    async def close(self) -> None:
-        if self._server is not None:
-            await self._server.close()
-            self._server = None
-
-    async def __aenter__(self) -> Self:
-        return await self.start()
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.close()
+        return self.url().rstrip("/")

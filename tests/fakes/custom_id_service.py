@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Any
 
 from aiohttp import web
-from aiohttp.test_utils import TestServer
+
+from tests.fakes.local_server import LocalServer
 
 MISSING = object()
 
@@ -81,31 +82,18 @@ def build_app(state: FakeCustomIdState) -> web.Application:
     return app
 
 
-class FakeCustomIdService:
+class FakeCustomIdService(LocalServer):
     """The fake on a real local socket."""
 
-    def __init__(self, state: FakeCustomIdState | None = None) -> None:
-        self.state = state if state is not None else FakeCustomIdState()
-        self._server: TestServer | None = None
+    description = "fake custom id service"
 
-    async def start(self) -> Self:
-        self._server = TestServer(build_app(self.state), host="127.0.0.1")
-        await self._server.start_server()
-        return self
+    def __init__(self, state: FakeCustomIdState | None = None) -> None:
+        super().__init__()
+        self.state = state if state is not None else FakeCustomIdState()
+
+    def build(self) -> web.Application:
+        return build_app(self.state)
 
     @property
     def users_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the fake custom id service is not started")
-        return str(self._server.make_url("/users/"))
-
-    async def close(self) -> None:
-        if self._server is not None:
-            await self._server.close()
-            self._server = None
-
-    async def __aenter__(self) -> Self:
-        return await self.start()
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.close()
+        return self.url("/users/")

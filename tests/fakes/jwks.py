@@ -18,14 +18,15 @@ import hmac
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
 import jwt
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+
+from tests.fakes.local_server import LocalServer
 
 KeyKind = Literal["RSA", "EC"]
 JWKS_PATH = "/.well-known/jwks.json"
@@ -128,12 +129,17 @@ def build_app(state: FakeJwksState) -> web.Application:
     return app
 
 
-class FakeJwks:
+class FakeJwks(LocalServer):
     """The JWKS endpoint on a real local socket, publishing the given keys."""
 
+    description = "fake JWKS server"
+
     def __init__(self, *keys: SigningKey) -> None:
+        super().__init__()
         self.state = FakeJwksState(keys={key.kid: key for key in keys})
-        self._server: TestServer | None = None
+
+    def build(self) -> web.Application:
+        return build_app(self.state)
 
     def publish(self, key: SigningKey) -> None:
         self.state.keys[key.kid] = key
@@ -145,24 +151,6 @@ class FakeJwks:
         """Publish `key` and withdraw every other one, as an identity provider does after a rotation."""
         self.state.keys = {key.kid: key}
 
-    async def start(self) -> Self:
-        self._server = TestServer(build_app(self.state), host="127.0.0.1")
-        await self._server.start_server()
-        return self
-
     @property
     def jwks_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the fake JWKS server is not started")
-        return str(self._server.make_url(JWKS_PATH))
-
-    async def close(self) -> None:
-        if self._server is not None:
-            await self._server.close()
-            self._server = None
-
-    async def __aenter__(self) -> Self:
-        return await self.start()
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.close()
+        return self.url(JWKS_PATH)

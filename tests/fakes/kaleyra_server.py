@@ -1,7 +1,7 @@
 """A fake Kaleyra Video REST API v2 written from kaleyra-wire.md, served by aiohttp.web.
 
 In tests:   server = await FakeKaleyraServer(api_key="k").start(); ...; await server.close()
-            (or `async with FakeKaleyraServer(...) as server`, or `await start_fake_kaleyra(...)`)
+            (or `async with FakeKaleyraServer(...) as server`)
 From a shell: python -m tests.fakes.kaleyra_server --port 8099 --api-key k [--latency 0.05] [--failure-rate 0.1]
               [--no-record-requests]
 
@@ -17,16 +17,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any, Self
+from typing import Any
 
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 from tests.fakes import kaleyra_handlers as routes
 from tests.fakes.kaleyra_handlers import STATE, error
 from tests.fakes.kaleyra_state import FakeKaleyraState, Fault, RecordedRequest
+from tests.fakes.local_server import LocalServer
 
-__all__ = ["STATE", "FakeKaleyraServer", "FakeKaleyraState", "Fault", "build_app", "main", "start_fake_kaleyra"]
+__all__ = ["STATE", "FakeKaleyraServer", "FakeKaleyraState", "Fault", "build_app", "main"]
 
 STATS_PATH = "/_fake/stats"
 
@@ -112,44 +112,21 @@ def build_app(state: FakeKaleyraState) -> web.Application:
     return app
 
 
-class FakeKaleyraServer:
+class FakeKaleyraServer(LocalServer):
     """The fake on a real socket; options are FakeKaleyraState fields (api_key, latency_seconds, ...)."""
 
+    description = "fake Kaleyra server"
+
     def __init__(self, state: FakeKaleyraState | None = None, **options: Any) -> None:
+        super().__init__()
         self.state = state if state is not None else FakeKaleyraState(**options)
-        self._server: TestServer | None = None
 
-    async def start(self, *, host: str = "127.0.0.1", port: int | None = None) -> Self:
-        self._server = TestServer(build_app(self.state), host=host, port=port)
-        await self._server.start_server()
-        return self
-
-    @property
-    def server(self) -> TestServer:
-        if self._server is None:
-            raise RuntimeError("the fake Kaleyra server is not started")
-        return self._server
+    def build(self) -> web.Application:
+        return build_app(self.state)
 
     @property
     def base_url(self) -> str:
-        return str(self.server.make_url("")).rstrip("/")
-
-    async def close(self) -> None:
-        if self._server is not None:
-            await self._server.close()
-            self._server = None
-
-    async def __aenter__(self) -> Self:
-        return await self.start()
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.close()
-
-
-async def start_fake_kaleyra(**options: Any) -> tuple[TestServer, FakeKaleyraState]:
-    """Start a fake on a free local port; the caller must `await server.close()`."""
-    fake = await FakeKaleyraServer(**options).start()
-    return fake.server, fake.state
+        return self.url().rstrip("/")
 
 
 def main(argv: list[str] | None = None) -> None:

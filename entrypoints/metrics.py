@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -17,6 +19,7 @@ class ServiceMetrics:
 
     def __init__(self, circuit_breaker: CircuitBreaker | None = None) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self._request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self._requests = Counter(
             "teleconsultation_http_requests",
             "HTTP requests served, by method, route template and status.",
@@ -55,8 +58,16 @@ class ServiceMetrics:
             )
 
     def http_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        self._requests.labels(method, route, str(status)).inc()
-        self._request_seconds.labels(method, route).observe(seconds)
+        # The labelled children are looked up once per (method, route, status): `labels()` on every request
+        # showed in the polling route's profile. Routes are templates, so the set stays small.
+        key = (method, route, status)
+        children = self._request_children.get(key)
+        if children is None:
+            children = (self._requests.labels(method, route, str(status)), self._request_seconds.labels(method, route))
+            self._request_children[key] = children
+        requests, durations = children
+        requests.inc()
+        durations.observe(seconds)
 
     def provider_call(self, provider: str, operation: str, outcome: str, seconds: float) -> None:
         self._provider_seconds.labels(provider, operation, outcome).observe(seconds)

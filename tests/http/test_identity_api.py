@@ -18,6 +18,17 @@ from tests.fakes.kaleyra_server import FakeKaleyraServer
 from tests.http.conftest import Client, auth_settings, kaleyra_settings, serve
 
 START, END = "2030-02-22T15:30:00.000Z", "2030-02-22T16:30:00.000Z"
+STANDALONE_TELECONSULTATION: dict[str, Any] = {
+    "participants": {
+        "number": 2,
+        "data": [
+            {"userId": "doc-1", "groups": ["doctor"], "fullName": "Joe"},
+            {"userId": "pat-1", "groups": ["patient"], "fullName": "Jane"},
+        ],
+    },
+    "start_date": START,
+    "end_date": END,
+}
 
 
 def config(**overrides: Any) -> ServiceConfig:
@@ -151,22 +162,8 @@ async def test_user_id_path_in_request_reads_user_properties_and_bad_json_is_no_
         {"from": "json", "extract": "customUserId"},
     ]
     async with serve(kaleyra_settings(fake_kaleyra), clock, config(userIdPathInRequest=path)) as client:
-        room_id = (
-            await client.post(
-                "/teleconsultation",
-                json={
-                    "participants": {
-                        "number": 2,
-                        "data": [
-                            {"userId": "doc-1", "groups": ["doctor"], "fullName": "Joe"},
-                            {"userId": "pat-1", "groups": ["patient"], "fullName": "Jane"},
-                        ],
-                    },
-                    "start_date": START,
-                    "end_date": END,
-                },
-            )
-        ).json()["roomId"]
+        created = await client.post("/teleconsultation", json=STANDALONE_TELECONSULTATION)
+        room_id = created.json()["roomId"]
         ok = await client.get(
             f"/teleconsultation/{room_id}", headers={"miauserproperties": '{"customUserId": "pat-1"}'}
         )
@@ -183,17 +180,7 @@ async def test_nobody_sees_another_participants_link_and_nothing_is_logged(
     client: Client, fake_kaleyra: FakeKaleyraServer, clock: FixedClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    payload = {
-        "participants": {
-            "number": 2,
-            "data": [
-                {"userId": "doc-1", "groups": ["doctor"], "fullName": "Joe"},
-                {"userId": "pat-1", "groups": ["patient"], "fullName": "Jane"},
-            ],
-        },
-        "start_date": START,
-        "end_date": END,
-    }
+    payload = STANDALONE_TELECONSULTATION
     room_id = (await client.post("/teleconsultation", json=payload)).json()["roomId"]
     clock.set(T0 + timedelta(minutes=1))
     views = {user: (await get_as(client, room_id, user)).text for user in ("doc-1", "pat-1")}
@@ -218,17 +205,7 @@ async def test_nobody_sees_another_participants_link_and_nothing_is_logged(
 async def test_a_user_id_path_reaches_only_the_part_of_the_request_it_names(
     fake_kaleyra: FakeKaleyraServer, clock: FixedClock, path: list[dict[str, Any]], query: str, expected: int
 ) -> None:
-    body = {
-        "participants": {
-            "number": 2,
-            "data": [
-                {"userId": "doc-1", "groups": ["doctor"], "fullName": "Joe"},
-                {"userId": "pat-1", "groups": ["patient"], "fullName": "Jane"},
-            ],
-        },
-        "start_date": START,
-        "end_date": END,
-    }
+    body = STANDALONE_TELECONSULTATION
     async with serve(kaleyra_settings(fake_kaleyra), clock, config(userIdPathInRequest=path)) as client:
         room_id = (await client.post("/teleconsultation", json=body)).json()["roomId"]
         response = await client.get(f"/teleconsultation/{room_id}{query}", headers={"miauserid": "pat-1"})
@@ -236,17 +213,7 @@ async def test_a_user_id_path_reaches_only_the_part_of_the_request_it_names(
 
 
 async def test_the_user_id_header_matches_in_any_case_and_the_last_one_counts(client: Client) -> None:
-    body = {
-        "participants": {
-            "number": 2,
-            "data": [
-                {"userId": "doc-1", "groups": ["doctor"], "fullName": "Joe"},
-                {"userId": "pat-1", "groups": ["patient"], "fullName": "Jane"},
-            ],
-        },
-        "start_date": START,
-        "end_date": END,
-    }
+    body = STANDALONE_TELECONSULTATION
     room_id = (await client.post("/teleconsultation", json=body)).json()["roomId"]
     patient_view = (await get_as(client, room_id, "pat-1")).json()
 

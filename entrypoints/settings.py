@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -95,7 +94,7 @@ class Settings:
         read = _Reader(env)
         api_key = read.text("BANDYER_API_SECRET_KEY")
         provider = read.choice("VIDEO_PROVIDER", VIDEO_PROVIDERS, "kaleyra" if api_key else "jitsi")
-        timeout = read.positive_float("PROVIDER_TIMEOUT_SECONDS", 10.0)
+        timeout = read.seconds("PROVIDER_TIMEOUT_SECONDS", 10.0, maximum=300)
         live = read.boolean("LIVE_TELECONSULTATION", True)
         recording = read.choice("DEFAULT_RECORDING_TYPE", RECORDING_TYPES, "none")
         kaleyra = None
@@ -133,7 +132,9 @@ class Settings:
             identity=_identity(read),
             provider_timeout_seconds=timeout,
             room_details_cache=timedelta(
-                seconds=read.seconds("ROOM_DETAILS_CACHE_SECONDS", 2.0, maximum=MAX_ROOM_DETAILS_CACHE_SECONDS)
+                seconds=read.seconds(
+                    "ROOM_DETAILS_CACHE_SECONDS", 2.0, maximum=MAX_ROOM_DETAILS_CACHE_SECONDS, allow_zero=True
+                )
             ),
             delete_uploads=read.boolean("TELECONSULTATION_DELETE_UPLOADS", False),
             recording_type=recording,
@@ -145,8 +146,8 @@ class Settings:
 def _reliability(read: _Reader) -> ReliabilitySettings:
     return ReliabilitySettings(
         circuit_failure_threshold=read.integer("CIRCUIT_BREAKER_FAILURE_THRESHOLD", 5, minimum=1, maximum=1000),
-        circuit_reset_seconds=read.positive_float("CIRCUIT_BREAKER_RESET_SECONDS", 30.0, maximum=3600),
-        sweep_interval_seconds=read.positive_float("SWEEP_INTERVAL_SECONDS", 30.0, maximum=86_400),
+        circuit_reset_seconds=read.seconds("CIRCUIT_BREAKER_RESET_SECONDS", 30.0, maximum=3600),
+        sweep_interval_seconds=read.seconds("SWEEP_INTERVAL_SECONDS", 30.0, maximum=86_400),
         idempotency_key_ttl_seconds=read.integer(
             "IDEMPOTENCY_KEY_TTL_SECONDS", 86_400, minimum=60, maximum=30 * 86_400
         ),
@@ -240,7 +241,7 @@ class _Reader:
             raise ConfigurationError(f"{name} must be between {minimum} and {maximum}, not {number}")
         return number
 
-    def positive_float(self, name: str, default: float, *, maximum: float | None = None) -> float:
+    def seconds(self, name: str, default: float, *, maximum: float, allow_zero: bool = False) -> float:
         value = self.text(name)
         if value is None:
             return default
@@ -248,22 +249,10 @@ class _Reader:
             number = float(value)
         except ValueError:
             raise ConfigurationError(f"{name} must be a number of seconds, not {value!r}") from None
-        if not number > 0 or not math.isfinite(number):
-            raise ConfigurationError(f"{name} must be a finite number greater than 0, not {value!r}")
-        if maximum is not None and not number <= maximum:
-            raise ConfigurationError(f"{name} must be at most {maximum:g}, not {value!r}")
-        return number
-
-    def seconds(self, name: str, default: float, *, maximum: float) -> float:
-        value = self.text(name)
-        if value is None:
-            return default
-        try:
-            number = float(value)
-        except ValueError:
-            raise ConfigurationError(f"{name} must be a number of seconds, not {value!r}") from None
-        if not 0 <= number <= maximum:  # also refuses nan
-            raise ConfigurationError(f"{name} must be between 0 and {maximum:g} seconds, not {value!r}")
+        lowest_ok = number >= 0 if allow_zero else number > 0
+        if not (lowest_ok and number <= maximum):  # also refuses nan and infinity
+            lower = "0" if allow_zero else "more than 0"
+            raise ConfigurationError(f"{name} must be from {lower} up to {maximum:g} seconds, not {value!r}")
         return number
 
     def size(self, name: str, default: str, *, maximum: int) -> int:

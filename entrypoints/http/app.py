@@ -7,10 +7,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import Litestar, Request, Response, get
-from litestar.di import Provide
+from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 
-from entrypoints.container import Container, Services, running_services
+from entrypoints.container import Container
 from entrypoints.http import limits
 from entrypoints.http.controllers import TeleconsultationController, issue_credentials
 from entrypoints.http.errors import EXCEPTION_HANDLERS
@@ -25,39 +25,8 @@ from entrypoints.http.openapi import (
 )
 from entrypoints.http.options import correct_allow_header
 from entrypoints.http.schemas import Status
+from entrypoints.http.service_slot import STATE_KEY, ServiceSlot
 from entrypoints.metrics import CONTENT_TYPE, ServiceMetrics
-
-
-class ServiceSlot:
-    """Holds the services between start-up and shutdown so that handlers can reach them."""
-
-    def __init__(self) -> None:
-        self._services: Services | None = None
-
-    @property
-    def services(self) -> Services:
-        if self._services is None:
-            raise RuntimeError("the application has not started")
-        return self._services
-
-    @asynccontextmanager
-    async def running(self, container: Container) -> AsyncIterator[None]:
-        async with running_services(container) as services, services.room_sweeper.running():
-            self._services = services
-            try:
-                yield
-            finally:
-                self._services = None
-
-
-def _dependencies(slot: ServiceSlot) -> dict[str, Provide]:
-    # One dependency per handler: Litestar resolves several in a task group on every request, which the
-    # profile of the polling route showed as a tenth of its time.
-    def provide_services() -> Services:
-        return slot.services
-
-    # Not cached by Litestar: the services belong to one run of the app, and a restarted app has new ones.
-    return {"services": Provide(provide_services, sync_to_thread=False)}
 
 
 def _probes(slot: ServiceSlot, metrics: ServiceMetrics) -> list[Callable[..., Any]]:
@@ -98,7 +67,7 @@ def create_app(container: Container) -> Litestar:
             openapi_document,
             *_probes(slot, metrics),
         ],
-        dependencies=_dependencies(slot),
+        state=State({STATE_KEY: slot}),
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         # Routes that read a body declare their own limit (entrypoints/http/limits.py); all others accept none.

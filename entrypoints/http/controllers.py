@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
@@ -14,7 +13,6 @@ from application.dto import ParticipantInput, RosterInput
 from application.idempotent_creation import IdempotencyKey
 from application.join_links import LinkPreferences
 from application.update_teleconsultation import UpdateTeleconsultationCommand
-from entrypoints.container import Services
 from entrypoints.http import limits
 from entrypoints.http.idempotency import HEADER, fingerprint, parse_key
 from entrypoints.http.openapi import error_responses
@@ -31,6 +29,7 @@ from entrypoints.http.schemas import (
     TeleconsultationAccessBody,
     UpdateTeleconsultationBody,
 )
+from entrypoints.http.service_slot import services_of
 
 
 def roster_input(participants: Participants) -> RosterInput:
@@ -69,7 +68,6 @@ class TeleconsultationController(Controller):
         self,
         request: Request[Any, Any, Any],
         data: JSONBody[CreateTeleconsultationBody],
-        services: NamedDependency[Services],
         idempotency_key: Annotated[
             str | None,
             HeaderParameter(
@@ -80,6 +78,7 @@ class TeleconsultationController(Controller):
             ),
         ] = None,
     ) -> Response[CreatedTeleconsultation]:
+        services = services_of(request)
         command = CreateTeleconsultationCommand(
             roster=roster_input(data.participants),
             start=data.start_date,
@@ -111,8 +110,8 @@ class TeleconsultationController(Controller):
         request: Request[Any, Any, Any],
         room_id: FromPath[str],
         data: JSONBody[UpdateTeleconsultationBody],
-        services: NamedDependency[Services],
     ) -> None:
+        services = services_of(request)
         command = UpdateTeleconsultationCommand(
             teleconsultation_id=room_id,
             roster=None if data.participants is None else roster_input(data.participants),
@@ -133,10 +132,10 @@ class TeleconsultationController(Controller):
         *,
         request: Request[Any, Any, Any],
         room_id: FromPath[str],
-        services: NamedDependency[Services],
         use_background: Annotated[bool, QueryParameter(name="useBackground")] = False,
         language: FromQuery[str | None] = None,
     ) -> TeleconsultationAccessBody:
+        services = services_of(request)
         requester = await services.requester_reader.requester(request)
         preferences = LinkPreferences(use_background=use_background, language=language)
         access = await services.get_teleconsultation_access.execute(room_id, requester, preferences)
@@ -167,8 +166,8 @@ class TeleconsultationController(Controller):
         summary="Cancel a teleconsultation",
         responses=error_responses(400, 404, 409, 503),
     )
-    async def remove(self, room_id: FromPath[str], services: NamedDependency[Services]) -> None:
-        await services.delete_teleconsultation.execute(room_id)
+    async def remove(self, request: Request[Any, Any, Any], room_id: FromPath[str]) -> None:
+        await services_of(request).delete_teleconsultation.execute(room_id)
 
 
 @post(
@@ -180,9 +179,9 @@ class TeleconsultationController(Controller):
 )
 async def issue_credentials(
     request: Request[Any, Any, Any],
-    services: NamedDependency[Services],
     data: JSONBody[CredentialsBody | None] = None,
 ) -> CredentialsCreated:
+    services = services_of(request)
     expires_in = data.expiresIn if data is not None else DEFAULT_EXPIRES_IN
     reader = services.requester_reader
     credentials = await services.issue_credentials.execute(

@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, Response, delete, get, patch, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from application.company_settings import MAX_BACKGROUND_BYTES
-from entrypoints.container import Services
 from entrypoints.http import limits
 from entrypoints.http.multipart_image import MULTIPART_OVERHEAD_BYTES, MultipartImage
 from entrypoints.http.openapi import NO_CONTENT, error_responses
@@ -22,6 +20,7 @@ from entrypoints.http.schemas import (
     UploadsDeleted,
     VirtualBackground,
 )
+from entrypoints.http.service_slot import services_of
 
 BACKGROUND_FIELD = "virtual_background"
 
@@ -33,10 +32,8 @@ BACKGROUND_FIELD = "virtual_background"
     tags=["teleconsultation"],
     responses={**NO_CONTENT, **error_responses(404, 501, 502, 503)},
 )
-async def delete_uploads(
-    room_id: FromPath[str], services: NamedDependency[Services]
-) -> Response[UploadsDeleted | None]:
-    outcome = await services.delete_call_uploads.execute(room_id)
+async def delete_uploads(request: Request[Any, Any, Any], room_id: FromPath[str]) -> Response[UploadsDeleted | None]:
+    outcome = await services_of(request).delete_call_uploads.execute(room_id)
     if outcome is None:
         return Response(None, status_code=HTTP_204_NO_CONTENT)
     return Response(UploadsDeleted(total=outcome.total, deleted=outcome.deleted), status_code=HTTP_200_OK)
@@ -53,8 +50,8 @@ async def delete_uploads(
 )
 async def upload_background(
     request: Request[Any, Any, Any],
-    services: NamedDependency[Services],
 ) -> BackgroundUploaded:
+    services = services_of(request)
     requester = await services.requester_reader.requester(request)
     background = await services.upload_company_background.execute(requester, MultipartImage(request, BACKGROUND_FIELD))
     return BackgroundUploaded(VirtualBackground(background.alias, background.url, background.creation_date))
@@ -70,9 +67,9 @@ async def upload_background(
 )
 async def update_settings(
     request: Request[Any, Any, Any],
-    services: NamedDependency[Services],
     data: JSONBody[UpdateSettingsBody | None] = None,
 ) -> CompanySettings:
+    services = services_of(request)
     requester = await services.requester_reader.requester(request)
     company = await services.set_default_background.execute(
         requester, data.background_alias if data is not None else None
@@ -87,12 +84,13 @@ async def update_settings(
     responses=error_responses(400, 404, 409, 501, 502, 503),
 )
 async def read_transcription(
+    request: Request[Any, Any, Any],
     room_id: FromPath[str],
     session_id: FromPath[str],
-    services: NamedDependency[Services],
     fmt: Annotated[str, QueryParameter(name="format")] = "txt",
 ) -> Transcription:
-    return Transcription(transcription=await services.get_transcription.execute(room_id, session_id, fmt))
+    transcription = await services_of(request).get_transcription.execute(room_id, session_id, fmt)
+    return Transcription(transcription=transcription)
 
 
 FEATURE_HANDLERS = [delete_uploads, upload_background, update_settings, read_transcription]

@@ -14,6 +14,7 @@ from application.idempotent_creation import IdempotencyKey
 from application.join_links import LinkPreferences
 from application.update_teleconsultation import UpdateTeleconsultationCommand
 from entrypoints.http import limits
+from entrypoints.http.bodies import strictly_decoded
 from entrypoints.http.idempotency import HEADER, fingerprint, parse_key
 from entrypoints.http.openapi import error_responses
 from entrypoints.http.schemas import (
@@ -63,6 +64,7 @@ class TeleconsultationController(Controller):
         summary="Plan a teleconsultation",
         responses=error_responses(400, 409, 413, 422, 502, 503),
         request_max_body_size=limits.TELECONSULTATION_BODY,
+        before_request=strictly_decoded(CreateTeleconsultationBody),
     )
     async def create(
         self,
@@ -104,6 +106,7 @@ class TeleconsultationController(Controller):
         summary="Change a teleconsultation",
         responses=error_responses(400, 404, 409, 413, 502, 503),
         request_max_body_size=limits.TELECONSULTATION_BODY,
+        before_request=strictly_decoded(UpdateTeleconsultationBody),
     )
     async def update(
         self,
@@ -176,6 +179,7 @@ class TeleconsultationController(Controller):
     summary="A mobile-SDK token for the logged-in user",
     responses=error_responses(400, 401, 413, 501, 502, 503),
     request_max_body_size=limits.CREDENTIALS_BODY,
+    before_request=strictly_decoded(CredentialsBody | None),
 )
 async def issue_credentials(
     request: Request[Any, Any, Any],

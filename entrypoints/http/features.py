@@ -10,6 +10,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from application.company_settings import MAX_BACKGROUND_BYTES
 from entrypoints.http import limits
+from entrypoints.http.bodies import strictly_decoded
 from entrypoints.http.multipart_image import MULTIPART_OVERHEAD_BYTES, MultipartImage
 from entrypoints.http.openapi import NO_CONTENT, error_responses
 from entrypoints.http.schemas import (
@@ -64,6 +65,7 @@ async def upload_background(
     tags=["settings"],
     responses=error_responses(400, 401, 403, 413, 501, 502, 503),
     request_max_body_size=limits.SETTINGS_BODY,
+    before_request=strictly_decoded(UpdateSettingsBody | None),
 )
 async def update_settings(
     request: Request[Any, Any, Any],

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
 from application.dto import Requester, RoomDetails
 from application.errors import Unauthorized
 from application.join_links import LinkPreferences, choose_link_options
 from application.ports import Clock, JoinLinks, TeleconsultationRepository, VideoProvider
+
+# Personalising a link parses and rebuilds a URL, a tenth of a poll's work; every poll of a participant asks for the
+# same one. A few thousand links of a few hundred bytes each.
+PERSONALISED_LINKS_REMEMBERED = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +49,7 @@ class GetTeleconsultationAccess:
     ) -> None:
         self._repository = repository
         self._provider = provider
-        self._links = links
+        self._personalise = lru_cache(maxsize=PERSONALISED_LINKS_REMEMBERED)(links.personalise)
         self._clock = clock
         self._immutable_period = immutable_period
         self._background_groups = background_groups
@@ -69,7 +74,7 @@ class GetTeleconsultationAccess:
             options = choose_link_options(
                 preferences or LinkPreferences(), participant, requester.groups, self._background_groups
             )
-            link = self._links.personalise(link, options)
+            link = self._personalise(link, options)
         return ParticipantAccess(
             provider_user_id=participant.provider_user_id,
             access_link=link,

@@ -110,7 +110,8 @@ class JoinLinks(Protocol):
     def personalise(self, link: str, options: LinkOptions) -> str:
         """`link` asking for the options the provider has an equivalent for (others are ignored).
 
-        Whatever query string or fragment the link already carries is kept.
+        Whatever query string or fragment the link already carries is kept. A pure function of its arguments:
+        callers may remember its answers.
         """
         ...
 

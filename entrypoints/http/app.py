@@ -23,7 +23,6 @@ from entrypoints.http.openapi import (
     document_problem_details,
     with_exact_body_schemas,
 )
-from entrypoints.http.options import correct_allow_header
 from entrypoints.http.schemas import Status
 from entrypoints.http.service_slot import STATE_KEY, ServiceSlot
 from entrypoints.metrics import CONTENT_TYPE, ServiceMetrics
@@ -80,13 +79,12 @@ def create_app(container: Container) -> Litestar:
             path="/documentation",
             render_plugins=[ExactJsonRenderPlugin()],
         ),
-        before_send=[correct_allow_header],
         debug=False,
         logging_config=None,  # logging is set up once by the entry point (JSON lines, see entrypoints/logs.py)
     )
     document_optional_bodies(app)
     document_problem_details(app)
     # Wrapped around Litestar's own handler rather than added as middleware, which Litestar runs only for matched
-    # routes: a 404 or a 405 must carry a request id and be counted too.
+    # routes: a 404 or a 405 must carry a request id and be counted too. It also mends OPTIONS answers.
     app.asgi_handler = observe_requests(app.asgi_handler, metrics)
     return app

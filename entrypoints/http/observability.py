@@ -1,6 +1,8 @@
 """Around every HTTP request: its id (taken or made up) for logs, providers and the response; metrics; one log line.
 
 Only the route template, never the path, is logged or used as a label: paths carry teleconsultation ids.
+This is the one wrapper around the Litestar app, so it also mends the `Allow` header of OPTIONS answers
+(`options.py`): a Litestar `before_send` hook would cost every request another layer of awaits.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 from application.request_context import current_request_id
+from entrypoints.http.options import with_correct_allow
 from entrypoints.metrics import ServiceMetrics
 
 logger = logging.getLogger(__name__)
@@ -33,6 +36,8 @@ def observe_requests(app: ASGIApp, metrics: ServiceMetrics) -> ASGIApp:
             await app(scope, receive, send)
             return
         request_id = _request_id(scope["headers"])
+        id_header = (REQUEST_ID_HEADER, request_id.encode())
+        options = scope["method"] == "OPTIONS"
         token = current_request_id.set(request_id)
         started = time.perf_counter()
         status = 500  # what the server answers if the app ends without a response
@@ -41,7 +46,10 @@ def observe_requests(app: ASGIApp, metrics: ServiceMetrics) -> ASGIApp:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", ()), (REQUEST_ID_HEADER, request_id.encode())]
+                headers = message.get("headers", ())
+                if options:
+                    headers = with_correct_allow(headers, scope)
+                message["headers"] = [*headers, id_header]
             await send(message)
 
         try:
@@ -73,5 +81,6 @@ def _record(scope: HTTPScope, status: int, seconds: float, metrics: ServiceMetri
         level = logging.INFO
     else:
         level = logging.DEBUG
-    extra = {"method": method, "route": route, "status": status, "duration_ms": round(seconds * 1000, 1)}
-    logger.log(level, "request served", extra=extra)
+    if logger.isEnabledFor(level):
+        extra = {"method": method, "route": route, "status": status, "duration_ms": round(seconds * 1000, 1)}
+        logger.log(level, "request served", extra=extra)

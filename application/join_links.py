@@ -39,5 +39,7 @@ def choose_link_options(
     group configured to always have it.
     """
     language = supported_language(preferences.language) or supported_language(participant.language)
-    in_background_group = not background_groups.isdisjoint([*requester_groups, *participant.groups])
+    in_background_group = bool(background_groups) and not background_groups.isdisjoint(
+        [*requester_groups, *participant.groups]
+    )
     return LinkOptions(language=language, virtual_background=preferences.use_background or in_background_group)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -29,8 +29,8 @@ class Participant:
     language: str | None = None
     access_link: str | None = None
 
-    def is_identified_by(self, identities: Iterable[str]) -> bool:
-        return any(identity in (self.user_id, self.resolved_user_id) for identity in identities)
+    def is_identified_by(self, identities: Collection[str]) -> bool:
+        return self.user_id in identities or self.resolved_user_id in identities
 
     def room_features(self) -> tuple[str, Privilege]:
         return (self.provider_user_id, self.privilege)
@@ -84,8 +84,8 @@ class Teleconsultation:
             raise TeleconsultationLocked
 
     def participant(self, identities: Iterable[str]) -> Participant | None:
-        candidates = tuple(identity for identity in identities if identity)
-        return next((p for p in self.participants if p.is_identified_by(candidates)), None)
+        wanted = {identity for identity in identities if identity}
+        return next((p for p in self.participants if p.is_identified_by(wanted)), None)
 
     def visible_link(self, participant: Participant, now: datetime, immutable_period: timedelta) -> str | None:
         """The join link is shown only once the room can no longer be replaced."""

@@ -20,6 +20,7 @@ class ServiceMetrics:
     def __init__(self, circuit_breaker: CircuitBreaker | None = None) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self._request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._provider_children: dict[tuple[str, str, str], Any] = {}
         self._requests = Counter(
             "teleconsultation_http_requests",
             "HTTP requests served, by method, route template and status.",
@@ -70,7 +71,12 @@ class ServiceMetrics:
         durations.observe(seconds)
 
     def provider_call(self, provider: str, operation: str, outcome: str, seconds: float) -> None:
-        self._provider_seconds.labels(provider, operation, outcome).observe(seconds)
+        # Looked up once per label set, as for requests: a cache-off poll makes one provider call.
+        key = (provider, operation, outcome)
+        child = self._provider_children.get(key)
+        if child is None:
+            child = self._provider_children[key] = self._provider_seconds.labels(provider, operation, outcome)
+        child.observe(seconds)
 
     def pending_cleanups(self, count: int) -> None:
         self._pending_cleanups.set(count)

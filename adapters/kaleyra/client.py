@@ -184,7 +184,7 @@ class KaleyraVideoProvider(
         if reply.status == 404:
             return None
         body = _ok(operation, reply)
-        if "json" in reply.content_type:
+        if "json" in reply.media_type:
             return _decode(operation, body, wire.TranscriptionResponse).transcription
         try:
             return body.decode(reply.charset or "utf-8")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from email.message import Message
 
 import aiohttp
 import msgspec
@@ -22,9 +23,23 @@ _LOGGABLE_CODE = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 class Reply:
     status: int
     body: bytes
-    content_type: str
-    charset: str | None = None
+    # Kept raw: most calls decode JSON whatever the header says, and parsing it was a tenth of a room read.
+    content_type_header: str | None = None
     oversized: bool = False  # the body went past the call's limit and was dropped unread
+
+    @property
+    def media_type(self) -> str:
+        return _content_type(self.content_type_header).get_content_type()
+
+    @property
+    def charset(self) -> str | None:
+        return _content_type(self.content_type_header).get_content_charset()
+
+
+def _content_type(header: str | None) -> Message:
+    message = Message()
+    message["content-type"] = header or "application/octet-stream"  # what a body without a type is (RFC 9110)
+    return message
 
 
 def fail(operation: str, reply: Reply) -> ProviderError:
@@ -34,9 +49,10 @@ def fail(operation: str, reply: Reply) -> ProviderError:
 async def read_limited(response: aiohttp.ClientResponse, limit: int) -> bytes | None:
     """The body, or None as soon as it exceeds `limit` bytes."""
     # Checked on the decoded stream, so a small compressed body cannot expand past the limit either.
-    if response.content_length is not None and response.content_length > limit:
+    length = response.content_length
+    if length is not None and length > limit:
         return None
-    if response.content_length is not None and hdrs.CONTENT_ENCODING not in response.headers:
+    if length is not None and hdrs.CONTENT_ENCODING not in response.headers:
         return await response.read()  # exactly the length checked above: one read instead of a chunk loop
     chunks: list[bytes] = []
     size = 0

@@ -68,7 +68,7 @@ class RequesterReader:
             user_id = follow(self._path, _request_object(request, self._path[0]))
         if not isinstance(user_id, str | int) or isinstance(user_id, bool) or str(user_id).strip() == "":
             return None
-        groups = request.headers.get(self._headers.groups, "")
+        groups = _first_header(request, self._headers.groups) or ""
         return Requester(user_ids=(str(user_id).strip(),), groups=tuple(g for g in groups.split(",") if g.strip()))
 
     def context(self, request: Request[Any, Any, Any]) -> CallContext:
@@ -117,6 +117,15 @@ def _last_header(request: Request[Any, Any, Any], name: str) -> str | None:
         if key.lower() == wanted:
             found = value
     return None if found is None else found.decode("latin-1")
+
+
+def _first_header(request: Request[Any, Any, Any], name: str) -> str | None:
+    """What `request.headers.get(name)` gives, without parsing every header of the request into a map."""
+    wanted = name.lower().encode("latin-1", errors="replace")
+    for key, value in request.scope["headers"]:
+        if key.lower() == wanted:
+            return str(value.decode("latin-1"))
+    return None
 
 
 def _request_object(request: Request[Any, Any, Any], first_step: PathStep) -> dict[str, Any]:

@@ -27,8 +27,9 @@ RESULTS = Path(__file__).with_name("results")
 def parse(argv: list[str] | None) -> tuple[phases.Options, bool]:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0] if __doc__ else "")
     defaults = phases.Options()
-    parser.add_argument("--seconds", type=float, default=defaults.seconds, help="length of each measured GET run")
-    parser.add_argument("--warmup", type=float, default=defaults.warmup, help="warm-up before each GET run")
+    # Whole seconds: wrk takes no fractions.
+    parser.add_argument("--seconds", type=int, default=defaults.seconds, help="seconds of each measured GET run")
+    parser.add_argument("--warmup", type=int, default=defaults.warmup, help="seconds of warm-up before each GET run")
     parser.add_argument("--rounds", type=int, default=defaults.rounds, help="rounds of GET runs (medians count)")
     parser.add_argument("--posts", type=int, default=defaults.posts, help="timed creations per roster size and store")
     parser.add_argument("--fill", type=int, default=defaults.fill, help="teleconsultations created for the RSS figure")

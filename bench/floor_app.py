@@ -4,6 +4,9 @@ GET /floor/{room_id} reads the room on the (fake) Kaleyra over one pooled aiohtt
 JSON body. Whatever the service does beyond this is its own cost; the benchmark reports the service as a ratio
 to this app, served by the same server with the same settings.
 
+GET /ceiling/{room_id} answers the same body without the provider call: what the server and the framework cost
+on their own, so the most that any handler served this way can reach (the service with its cache included).
+
     python -m bench.floor_app --port 8200 --kaleyra-url http://127.0.0.1:8100 --api-key k [--server granian]
 """
 
@@ -31,6 +34,9 @@ class RoomStatus(msgspec.Struct):
     live: bool | None = None
 
 
+CEILING_ANSWER = RoomStatus(status="NOT_RUNNING", recording="none", live=True)  # what the fake's rooms say
+
+
 def create_floor_app(kaleyra_url: str, api_key: str) -> Litestar:
     sessions: list[aiohttp.ClientSession] = []
 
@@ -49,7 +55,11 @@ def create_floor_app(kaleyra_url: str, api_key: str) -> Litestar:
             raise HTTPException(status_code=502, detail="provider call failed")
         return msgspec.json.decode(body, type=RoomStatus)
 
-    return Litestar(route_handlers=[floor], lifespan=[lifespan], openapi_config=None, debug=False)
+    @get("/ceiling/{room_id:str}", sync_to_thread=False)
+    async def ceiling(room_id: str) -> RoomStatus:
+        return CEILING_ANSWER
+
+    return Litestar(route_handlers=[floor, ceiling], lifespan=[lifespan], openapi_config=None, debug=False)
 
 
 def floor_app_from_env() -> Litestar:

@@ -22,8 +22,8 @@ NO_ENV: Mapping[str, str] = {}
 
 @dataclass(frozen=True, slots=True)
 class Options:
-    seconds: float = 8.0
-    warmup: float = 2.0
+    seconds: int = 8
+    warmup: int = 2
     rounds: int = 3
     connections: int = 64
     posts: int = 15
@@ -73,18 +73,20 @@ def _service_target(
 def get_targets(stack: ExitStack, fake: Server, options: Options) -> list[Target]:
     room_id = asyncio.run(scenarios.provider_room(fake))
     off = {"ROOM_DETAILS_CACHE_SECONDS": "0"}
+    floor = start_floor(stack, "floor", fake, options.logs)
     targets = [
-        Target("floor", start_floor(stack, "floor", fake, options.logs), f"/floor/{room_id}"),
+        Target("floor", floor, f"/floor/{room_id}"),
+        Target("ceiling", floor, f"/ceiling/{room_id}"),
         _service_target(stack, "memory, cache off", fake, options, env=off),
         _service_target(stack, "memory, cache 2 s", fake, options),
         _service_target(stack, "mongo, cache off", fake, options, env={**_mongo_env(stack), **off}),
         _service_target(stack, "mongo, cache 2 s", fake, options, env=_mongo_env(stack)),
     ]
     if options.granian:
+        granian_floor = start_floor(stack, "granian-floor", fake, options.logs, granian=True)
         targets += [
-            Target(
-                "granian floor", start_floor(stack, "granian-floor", fake, options.logs, granian=True), targets[0].path
-            ),
+            Target("granian floor", granian_floor, targets[0].path),
+            Target("granian ceiling", granian_floor, targets[1].path),
             _service_target(stack, "granian memory, cache off", fake, options, granian=True, env=off),
             _service_target(stack, "granian memory, cache 2 s", fake, options, granian=True),
         ]

@@ -20,7 +20,10 @@ NOISE_NOTE = (
 )
 
 
-GAP_SLACK_SECONDS = 0.05
+# The gap is measured where the fake receives the reads, and a read can spend tens of milliseconds between the
+# service deciding to make it and the fake seeing it when the two cores are loaded (p99 latencies of 70 to 100 ms
+# were seen): a broken cache reads several times per period, far below this.
+GAP_SLACK_SECONDS = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,8 @@ def get_figures(targets: list[Target], seconds: float) -> dict[str, Any]:
 
 def checks(figures: dict[str, Any]) -> list[Check]:
     get, post = figures["get"], figures["post"]
+    # A run of `seconds` can hold one more read than it holds whole cache periods: it may start just before one.
+    most_reads = int(figures["meta"]["seconds"] // CACHE_SECONDS) + 1
     found = [
         _at_least("GET memory, cache off, vs floor", get["memory, cache off"]["ratio_to_floor"], 0.8),
         _at_least("GET memory, cache 2 s, vs floor", get["memory, cache 2 s"]["ratio_to_floor"], 2.0),
@@ -77,6 +82,9 @@ def checks(figures: dict[str, Any]) -> list[Check]:
                     gap is None or gap >= limit,
                 )
             )
+            reads = max(entry["provider_reads_per_run"])
+            name_of_check = f"provider reads of the polled room per run, {name}"
+            found.append(Check(name_of_check, str(reads), f"<= {most_reads}", reads <= most_reads))
         found.append(Check(f"GET errors, {name}", str(entry["errors"]), "0", entry["errors"] == 0))
     for store in ("memory", "mongo"):
         found.append(
@@ -109,6 +117,8 @@ def tables(figures: dict[str, Any], found: list[Check]) -> str:
             f"| {round(median(entry['provider_reads_per_run']))} | {'-' if gap is None else f'{gap:.2f} s'} |"
         )
     lines += ["", _capacity(figures["get"])]
+    if "ceiling" in figures["get"]:  # figures of runs made before the ceiling was measured have none
+        lines += ["", _ceiling(figures["get"])]
     post = figures["post"]
     lines += [
         "",
@@ -151,6 +161,16 @@ def _capacity(get: dict[str, Any]) -> str:
     return (
         f"CPU per request, server plus provider: floor {floor} µs, memory store with the cache off {off} µs "
         f"({floor / off:.2f} x the floor's capacity), with the 2 s cache {on} µs ({floor / on:.2f} x)."
+    )
+
+
+def _ceiling(get: dict[str, Any]) -> str:
+    """How far the service with its cache is from what the server and framework serve with no work at all."""
+    ceiling, cached = get["ceiling"]["ratio_to_floor"], get["memory, cache 2 s"]["ratio_to_floor"]
+    return (
+        f"Ceiling: a bare handler answering the floor's body without the provider call serves {ceiling:.2f} x the "
+        f"floor on the same server; the service with the 2 s cache serves {cached:.2f} x, {cached / ceiling:.0%} of "
+        "that ceiling."
     )
 
 

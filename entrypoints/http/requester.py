@@ -50,9 +50,11 @@ class RequesterReader:
         self._headers = headers
         self._path = tuple(user_id_path or (PathStep("object", "headers"), PathStep("object", headers.user_id)))
         # The usual path names one header: read just that header, not a map of all of them, on every poll.
-        self._header_step: tuple[str, tuple[PathStep, ...]] | None = None
+        self._header_step: tuple[bytes, tuple[PathStep, ...]] | None = None
         if len(self._path) >= 2 and self._path[0] == PathStep("object", "headers") and self._path[1].source == "object":
-            self._header_step = (str(self._path[1].extract), self._path[2:])
+            # As `follow` would see the name in the request object, whose header names are lower-cased.
+            self._header_step = (_header_name(str(self._path[1].extract), lower=False), self._path[2:])
+        self._groups_header = _header_name(headers.groups)
         self._verifier = verifier
         identity = () if verifier else (headers.user_id, headers.groups, headers.user_properties)
         names = (*ALWAYS_FORWARDED, *identity, headers.client_type, *(name.lower() for name in forwarded))
@@ -63,13 +65,14 @@ class RequesterReader:
             return await self._from_token(request)
         if self._header_step is not None:
             name, rest = self._header_step
-            user_id = follow(rest, _last_header(request, name))
+            found = _last_header(request, name)
+            user_id = _usable_id(follow(rest, found) if rest else found)
         else:
-            user_id = follow(self._path, _request_object(request, self._path[0]))
-        if not isinstance(user_id, str | int) or isinstance(user_id, bool) or str(user_id).strip() == "":
+            user_id = _usable_id(follow(self._path, _request_object(request, self._path[0])))
+        if user_id is None:
             return None
-        groups = _first_header(request, self._headers.groups) or ""
-        return Requester(user_ids=(str(user_id).strip(),), groups=tuple(g for g in groups.split(",") if g.strip()))
+        groups = _first_header(request, self._groups_header) or ""
+        return Requester(user_ids=(user_id,), groups=tuple(g.strip() for g in groups.split(",") if g.strip()))
 
     def context(self, request: Request[Any, Any, Any]) -> CallContext:
         headers = request.headers
@@ -109,21 +112,30 @@ def follow(path: Sequence[PathStep], item: Any) -> Any:
     return item
 
 
-def _last_header(request: Request[Any, Any, Any], name: str) -> str | None:
+def _usable_id(value: Any) -> str | None:
+    """A user id is a non-blank string or number (JSON user properties may hold either)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return None
+    return str(value).strip() or None
+
+
+def _header_name(name: str, *, lower: bool = True) -> bytes:
+    return (name.lower() if lower else name).encode("latin-1", errors="replace")
+
+
+def _last_header(request: Request[Any, Any, Any], name: bytes) -> str | None:
     """The header `follow` would find under `name` in the request object: names lower-cased, the last one wins."""
-    wanted = name.encode("latin-1", errors="replace")
     found = None
     for key, value in request.scope["headers"]:
-        if key.lower() == wanted:
+        if key.lower() == name:
             found = value
     return None if found is None else found.decode("latin-1")
 
 
-def _first_header(request: Request[Any, Any, Any], name: str) -> str | None:
+def _first_header(request: Request[Any, Any, Any], name: bytes) -> str | None:
     """What `request.headers.get(name)` gives, without parsing every header of the request into a map."""
-    wanted = name.lower().encode("latin-1", errors="replace")
     for key, value in request.scope["headers"]:
-        if key.lower() == wanted:
+        if key.lower() == name:
             return str(value.decode("latin-1"))
     return None
 

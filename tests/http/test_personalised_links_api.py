@@ -56,9 +56,11 @@ async def test_configured_groups_always_get_the_background(fake_kaleyra: FakeKal
         clock.set(T0)
         by_roster = (await link(client, teleconsultation_id, "pat-1"))["accessLinkURL"]
         by_header = (await link(client, teleconsultation_id, "doc-1", {"miausergroups": "vip"}))["accessLinkURL"]
+        spaced = (await link(client, teleconsultation_id, "doc-1", {"miausergroups": "doctor, vip"}))["accessLinkURL"]
         neither = (await link(client, teleconsultation_id, "doc-1"))["accessLinkURL"]
     assert by_roster.endswith("?language=it&virtual_background=image")
     assert by_header.endswith("?language=it&virtual_background=image")
+    assert spaced == by_header  # groups are trimmed: "doctor, vip" names the group "vip"
     assert neither.endswith("?language=it")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -62,6 +62,10 @@ class UserIdMap(Protocol):
 
     async def find(self, received_user_id: str) -> UserMapping | None:
         """The completed mapping; None when there is none (also while one is being created)."""
+        ...
+
+    async def find_many(self, received_user_ids: Collection[str]) -> dict[str, UserMapping]:
+        """The completed mappings of those ids that have one, by id, in one look at the store."""
         ...
 
     async def reserve(self, received_user_id: str, owner: str, *, now: datetime, until: datetime) -> UserMapping | None:

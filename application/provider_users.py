@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from application.dto import UserMapping
@@ -25,6 +25,16 @@ logger = logging.getLogger(__name__)
 # Waiting for another creator: the first look is soon (a provider call is often quick), later ones less often.
 FIRST_POLL_SECONDS = 0.02
 LAST_POLL_SECONDS = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class WantedUser:
+    """An external user who needs a provider user, with what to store about them."""
+
+    user_id: str
+    privilege: Privilege
+    full_name: str | None = None
+    groups: tuple[str, ...] = ()
 
 
 class ProviderUsers:
@@ -66,6 +76,20 @@ class ProviderUsers:
             if mapping is not None:
                 return mapping.provider_user_id
             return await self._reserve_and_create(UserMapping(user_id, "", full_name, groups), privilege)
+
+    async def ensure_all(self, wanted: Sequence[WantedUser]) -> list[str]:
+        """The provider user id of each, in order: one look at the store finds those that exist, and the others
+        are created side by side (a roster of new people costs one store round trip less per person)."""
+        found = await self._user_ids.find_many({user.user_id for user in wanted})
+        return list(await asyncio.gather(*(self._found_or_created(user, found.get(user.user_id)) for user in wanted)))
+
+    async def _found_or_created(self, user: WantedUser, found: UserMapping | None) -> str:
+        if found is not None:
+            return found.provider_user_id
+        async with self._locks.hold(user.user_id):
+            # No second look: a reservation answers with the mapping when someone completed it meanwhile.
+            mapping = UserMapping(user.user_id, "", user.full_name, user.groups)
+            return await self._reserve_and_create(mapping, user.privilege)
 
     async def _reserve_and_create(self, wanted: UserMapping, privilege: Privilege) -> str:
         """`wanted` is the mapping to store, save for the provider user id that is yet to be created."""

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from application.dto import CallContext, RosterInput
 from application.identities import IdentifiedParticipant, ParticipantIdentities
-from application.provider_users import ProviderUsers
+from application.provider_users import ProviderUsers, WantedUser
 from domain.teleconsultation import Participant, check_roster
 
 
@@ -25,18 +23,19 @@ class RosterBuilder:
     async def build(self, roster: RosterInput, context: CallContext) -> tuple[Participant, ...]:
         identified = await self._identities.identify(roster, context)
         check_roster(roster.number, identified)
-        return tuple(await asyncio.gather(*(self._with_provider_user(p) for p in identified)))
+        provider_user_ids = await self._provider_users.ensure_all(
+            [WantedUser(p.resolved_user_id, p.privilege, p.full_name, p.groups) for p in identified]
+        )
+        return tuple(map(_with_provider_user, identified, provider_user_ids))
 
-    async def _with_provider_user(self, participant: IdentifiedParticipant) -> Participant:
-        provider_user_id = await self._provider_users.ensure(
-            participant.resolved_user_id, participant.privilege, participant.full_name, participant.groups
-        )
-        return Participant(
-            user_id=participant.user_id,
-            resolved_user_id=participant.resolved_user_id,
-            provider_user_id=provider_user_id,
-            privilege=participant.privilege,
-            full_name=participant.full_name,
-            groups=participant.groups,
-            language=participant.language,
-        )
+
+def _with_provider_user(participant: IdentifiedParticipant, provider_user_id: str) -> Participant:
+    return Participant(
+        user_id=participant.user_id,
+        resolved_user_id=participant.resolved_user_id,
+        provider_user_id=provider_user_id,
+        privilege=participant.privilege,
+        full_name=participant.full_name,
+        groups=participant.groups,
+        language=participant.language,
+    )

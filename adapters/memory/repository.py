@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -90,6 +91,11 @@ class InMemoryUserIdMap(UserIdMap):
         await _yield_like_io()
         entry = self._entries.get(received_user_id)
         return entry if isinstance(entry, UserMapping) else None
+
+    async def find_many(self, received_user_ids: Collection[str]) -> dict[str, UserMapping]:
+        await _yield_like_io()
+        found = {user_id: self._entries.get(user_id) for user_id in received_user_ids}
+        return {user_id: entry for user_id, entry in found.items() if isinstance(entry, UserMapping)}
 
     async def reserve(self, received_user_id: str, owner: str, *, now: datetime, until: datetime) -> UserMapping | None:
         await _yield_like_io()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from pymongo.errors import DuplicateKeyError
@@ -37,6 +38,15 @@ class MongoUserIdMap(UserIdMap):
         with translate_store_errors():
             document = await self._model.find_one({RECEIVED: received_user_id, PROVIDER_USER: {"$ne": None}})
         return None if document is None else mapping_to_domain(document)
+
+    async def find_many(self, received_user_ids: Collection[str]) -> dict[str, UserMapping]:
+        if not received_user_ids:
+            return {}
+        query = {RECEIVED: {"$in": list(received_user_ids)}, PROVIDER_USER: {"$ne": None}}
+        with translate_store_errors():
+            documents = await self._model.find(query).to_list()
+        mappings = (mapping_to_domain(document) for document in documents)
+        return {mapping.received_user_id: mapping for mapping in mappings}
 
     async def reserve(self, received_user_id: str, owner: str, *, now: datetime, until: datetime) -> UserMapping | None:
         collection = self._model.get_pymongo_collection()

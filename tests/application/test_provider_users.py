@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 
 import pytest
 
 from adapters.memory.clock import SystemClock
+from adapters.memory.repository import InMemoryUserIdMap
 from adapters.memory.store import InMemoryStore
 from adapters.memory.video_provider import InMemoryVideoProvider
-from application.provider_users import MAX_CONCURRENT_CREATIONS, ProviderUsers
+from application.dto import UserMapping
+from application.provider_users import MAX_CONCURRENT_CREATIONS, ProviderUsers, WantedUser
 from domain.privileges import Privilege
 
 
@@ -40,3 +43,48 @@ async def test_creations_overlap_up_to_the_bound(new_users: int, expected_peak: 
 
     assert len(set(created)) == new_users
     assert provider.peak == expected_peak
+
+
+class CountingUserIds(InMemoryUserIdMap):
+    """Counts the looks at the map, one by one or many at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.looks = 0
+
+    async def find(self, received_user_id: str) -> UserMapping | None:
+        self.looks += 1
+        return await super().find(received_user_id)
+
+    async def find_many(self, received_user_ids: Collection[str]) -> dict[str, UserMapping]:
+        self.looks += 1
+        return await super().find_many(received_user_ids)
+
+
+async def test_a_roster_is_looked_up_in_one_go_and_only_the_missing_users_are_created() -> None:
+    user_ids, provider = CountingUserIds(), SlowProvider()
+    users = ProviderUsers(user_ids=user_ids, provider=provider, clock=SystemClock())
+    known = await users.ensure("user-0", Privilege.PLUS)
+    user_ids.looks = 0
+
+    wanted = [WantedUser(f"user-{n}", Privilege.BASIC, f"Name {n}", ("patient",)) for n in range(5)]
+    provider_user_ids = await users.ensure_all(wanted)
+
+    assert user_ids.looks == 1
+    assert provider_user_ids[0] == known
+    assert len(set(provider_user_ids)) == 5
+    assert len(provider.users) == 5
+    assert await users.ensure_all(wanted) == provider_user_ids  # nothing new the second time
+    stored = await user_ids.find("user-3")
+    assert stored == UserMapping("user-3", provider_user_ids[3], "Name 3", ("patient",))
+
+
+async def test_two_rosters_naming_the_same_new_user_get_one_provider_user() -> None:
+    provider = SlowProvider()
+    users = ProviderUsers(user_ids=InMemoryStore().user_ids, provider=provider, clock=SystemClock())
+    first, second = await asyncio.gather(
+        users.ensure_all([WantedUser("user-1", Privilege.PLUS), WantedUser("user-2", Privilege.BASIC)]),
+        users.ensure_all([WantedUser("user-2", Privilege.BASIC), WantedUser("user-3", Privilege.BASIC)]),
+    )
+    assert first[1] == second[0]
+    assert len(provider.users) == 3

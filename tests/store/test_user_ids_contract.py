@@ -26,6 +26,19 @@ async def test_mappings_are_found_once_completed_and_only_by_their_exact_id(port
     assert await ports.user_ids.find("AUTH0|ABC") is None
 
 
+async def test_many_ids_are_looked_up_at_once_and_only_completed_mappings_come_back(ports: Ports) -> None:
+    full = UserMapping("auth0|abc", "kaleyra_1", "Joe Smith", ("doctor", "admin"))
+    bare = UserMapping("pat-1", "kaleyra_2")
+    await map_user(ports.user_ids, full)
+    await map_user(ports.user_ids, bare)
+    await ports.user_ids.reserve("pat-2", "instance-a", now=T0, until=T0 + TTL)
+
+    found = await ports.user_ids.find_many(["auth0|abc", "pat-1", "pat-2", "nobody", "AUTH0|ABC"])
+
+    assert found == {"auth0|abc": full, "pat-1": bare}
+    assert await ports.user_ids.find_many([]) == {}
+
+
 async def test_a_running_reservation_keeps_others_out_and_is_invisible_to_find(ports: Ports) -> None:
     user_ids = ports.user_ids
     assert await user_ids.reserve("auth0|abc", "instance-a", now=T0, until=T0 + TTL) is None

@@ -11,14 +11,15 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import sys
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import chart, phases, report
-from bench.load import find_wrk
+from bench import chart, instructions, phases, report
+from bench.load import find_debian_tool, find_wrk
 from bench.processes import BenchError, start_fake_kaleyra
 
 RESULTS = Path(__file__).with_name("results")
@@ -34,6 +35,9 @@ def parse(argv: list[str] | None) -> tuple[phases.Options, bool]:
     parser.add_argument("--posts", type=int, default=defaults.posts, help="timed creations per roster size and store")
     parser.add_argument("--fill", type=int, default=defaults.fill, help="teleconsultations created for the RSS figure")
     parser.add_argument("--no-granian", action="store_true", help="skip the granian comparison")
+    parser.add_argument(
+        "--no-instructions", action="store_true", help="skip counting instructions per request under callgrind"
+    )
     parser.add_argument("--python-load", action="store_true", help="use the Python load generator, not wrk")
     parser.add_argument(
         "--rewrite", action="store_true", help="only rewrite summary.md and chart.png from latest.json's figures"
@@ -51,6 +55,7 @@ def parse(argv: list[str] | None) -> tuple[phases.Options, bool]:
         posts=args.posts,
         fill=args.fill,
         granian=not args.no_granian,
+        instructions=not args.no_instructions,
         wrk=None if args.python_load else find_wrk(),
         logs=logs,
     ), False
@@ -66,6 +71,11 @@ def measure(options: phases.Options) -> dict[str, Any]:
             targets = phases.get_targets(get_stack, fake, options)
             phases.load_all(targets, fake, options)
         figures["get"] = report.get_figures(targets, options.seconds)
+        if options.instructions:
+            print("Instructions per GET request (under callgrind):", flush=True)
+            figures["instructions"] = instructions.measure(
+                fake, _callgrind(), seconds=options.instruction_seconds, wrk=options.wrk, logs=options.logs
+            )
         print("POST latency:", flush=True)
         with ExitStack() as post_stack:
             figures["post"] = phases.post_latencies(post_stack, slow_fake, options)
@@ -73,6 +83,14 @@ def measure(options: phases.Options) -> dict[str, Any]:
         figures["startup"] = phases.startup(fake, options)
         figures["memory"] = phases.memory(fake, options)
     return figures
+
+
+def _callgrind() -> instructions.Callgrind:
+    control = find_debian_tool("callgrind_control", "valgrind")
+    valgrind = shutil.which("valgrind")
+    if control is None or valgrind is None:
+        raise BenchError("valgrind is needed to count instructions (or pass --no-instructions)")
+    return instructions.Callgrind(valgrind=valgrind, control=control)
 
 
 def _measured(path: Path) -> dict[str, Any]:

@@ -37,17 +37,22 @@ class LoadResult:
 
 def find_wrk(install: bool = True) -> str | None:
     """wrk's path; as root, installs Debian's package when it is missing. None: use the Python generator."""
-    found = shutil.which("wrk")
+    return find_debian_tool("wrk", "wrk", install=install)
+
+
+def find_debian_tool(command: str, package: str, *, install: bool = True) -> str | None:
+    """The command's path; as root, installs its Debian package when it is missing. None when it cannot be had."""
+    found = shutil.which(command)
     if found or not install or os.geteuid() != 0 or shutil.which("apt-get") is None:
         return found
-    print("installing wrk from Debian's packages ...", flush=True)
-    install_wrk = ["apt-get", "install", "-y", "-qq", "wrk"]
+    print(f"installing {package} from Debian's packages ...", flush=True)
+    install_package = ["apt-get", "install", "-y", "-qq", package]
     # The package lists may be missing on a fresh machine: update only if a first try fails.
-    for argv in (install_wrk, ["apt-get", "update", "-qq"], install_wrk):
-        if shutil.which("wrk"):
+    for argv in (install_package, ["apt-get", "update", "-qq"], install_package):
+        if shutil.which(command):
             break
         subprocess.run(argv, check=False, capture_output=True, timeout=300)  # noqa: S603
-    return shutil.which("wrk")
+    return shutil.which(command)
 
 
 def run_load(

@@ -29,6 +29,8 @@ class Options:
     posts: int = 15
     fill: int = 10_000
     granian: bool = True
+    instructions: bool = True
+    instruction_seconds: int = 10  # of load under callgrind, per configuration
     wrk: str | None = None
     logs: Path = Path("bench/results/logs")
 

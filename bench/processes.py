@@ -155,17 +155,30 @@ def start_service(
     *,
     granian: bool = False,
     env: Mapping[str, str] | None = None,
+    under: Sequence[str] = (),
+    timeout: float = 30.0,
 ) -> tuple[Server, float]:
+    """The service as `python -m entrypoints` runs it; `under` prefixes the command (a profiler)."""
     port = free_port()
     argv = [PYTHON, "-m", "entrypoints"]
     if granian:
         from bench.granian_targets import GRANIAN_ARGS
 
         argv = [PYTHON, "-m", "granian", *GRANIAN_ARGS, "--port", str(port), "bench.granian_targets:service"]
-    return start(stack, name, argv, port=port, logs=logs, env=service_env(fake, port, env or {}), ready_path="/-/ready")
+    env = service_env(fake, port, env or {})
+    return start(stack, name, [*under, *argv], port=port, logs=logs, env=env, ready_path="/-/ready", timeout=timeout)
 
 
-def start_floor(stack: ExitStack, name: str, fake: Server, logs: Path, *, granian: bool = False) -> Server:
+def start_floor(
+    stack: ExitStack,
+    name: str,
+    fake: Server,
+    logs: Path,
+    *,
+    granian: bool = False,
+    under: Sequence[str] = (),
+    timeout: float = 30.0,
+) -> Server:
     port = free_port()
     if granian:
         from bench.granian_targets import GRANIAN_ARGS
@@ -176,7 +189,17 @@ def start_floor(stack: ExitStack, name: str, fake: Server, logs: Path, *, grania
         argv = [PYTHON, "-m", "bench.floor_app", "--port", str(port), "--kaleyra-url", fake.url]
         argv += ["--api-key", API_KEY]
         env = {}
-    server, _ = start(stack, name, argv, port=port, logs=logs, env=env, ready_path="/floor/none", ready_status=None)
+    server, _ = start(
+        stack,
+        name,
+        [*under, *argv],
+        port=port,
+        logs=logs,
+        env=env,
+        ready_path="/floor/none",
+        ready_status=None,
+        timeout=timeout,
+    )
     return server
 
 

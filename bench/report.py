@@ -119,6 +119,8 @@ def tables(figures: dict[str, Any], found: list[Check]) -> str:
     lines += ["", _capacity(figures["get"])]
     if "ceiling" in figures["get"]:  # figures of runs made before the ceiling was measured have none
         lines += ["", _ceiling(figures["get"])]
+    if "instructions" in figures:
+        lines += _instructions(figures["instructions"])
     post = figures["post"]
     lines += [
         "",
@@ -172,6 +174,18 @@ def _ceiling(get: dict[str, Any]) -> str:
         f"floor on the same server; the service with the 2 s cache serves {cached:.2f} x, {cached / ceiling:.0%} of "
         "that ceiling."
     )
+
+
+def _instructions(counts: dict[str, Any]) -> list[str]:
+    lines = [
+        "",
+        "| GET under callgrind (user space, uvicorn) | instructions per request | x floor |",
+        "|---|---:|---:|",
+    ]
+    lines += [
+        f"| {name} | {entry['instructions_per_request']} | {entry['x_floor']:.2f} |" for name, entry in counts.items()
+    ]
+    return lines
 
 
 def _servers(get: dict[str, Any]) -> list[str]:

@@ -71,11 +71,8 @@ class ProviderUsers:
     async def ensure(
         self, user_id: str, privilege: Privilege, full_name: str | None = None, groups: tuple[str, ...] = ()
     ) -> str:
-        async with self._locks.hold(user_id):
-            mapping = await self._user_ids.find(user_id)
-            if mapping is not None:
-                return mapping.provider_user_id
-            return await self._reserve_and_create(UserMapping(user_id, "", full_name, groups), privilege)
+        (provider_user_id,) = await self.ensure_all([WantedUser(user_id, privilege, full_name, groups)])
+        return provider_user_id
 
     async def ensure_all(self, wanted: Sequence[WantedUser]) -> list[str]:
         """The provider user id of each, in order: one look at the store finds those that exist, and the others

@@ -37,7 +37,8 @@ imports:
 pytest:
 	$(BIN)/pytest
 
-# Not part of `make test`: about 5 minutes, figures in bench/results/ (summary.md is committed).
+# Not part of `make test`: about 10 minutes (2.5 of them counting instructions under valgrind),
+# figures in bench/results/ (summary.md is committed).
 bench: $(BENCH_INSTALLED)
 	$(BIN)/python -m bench
 

@@ -188,7 +188,7 @@ class KaleyraVideoProvider(
             return _decode(operation, body, wire.TranscriptionResponse).transcription
         try:
             return body.decode(reply.charset or "utf-8")
-        except (UnicodeDecodeError, LookupError):
+        except (ValueError, LookupError):  # undecodable, an unknown charset, or a name that is no charset at all
             raise ProviderError(PROVIDER, operation, "undecodable response") from None
 
     async def _delete(self, operation: str, url: URL) -> None:

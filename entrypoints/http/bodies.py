@@ -20,6 +20,10 @@ from entrypoints.http.limits import refuse_declared_oversize
 BodyCheck = Callable[[Request[Any, Any, Any]], Awaitable[None]]
 
 _LOCATION = " - at `$"
+# The API's bodies nest four levels deep; past this the walk below leaves values as they are, and the strict
+# conversion reports the first mismatch, which is always shallower.
+_DEEPEST_CONVERTED = 32
+_TOO_DEEP = {"source": "body", "key": "", "message": "the JSON document is nested too deeply"}
 
 
 def strictly_decoded(body_type: Any) -> BodyCheck:
@@ -31,22 +35,28 @@ def strictly_decoded(body_type: Any) -> BodyCheck:
         if not body:
             return  # Litestar names a missing body, as for every route
         try:
-            msgspec.convert(_integral_floats_as_ints(msgspec.json.decode(body)), body_type, strict=True)
+            document = msgspec.json.decode(body)
+        except msgspec.DecodeError:
+            return  # not JSON msgspec can read (a ValidationError too, e.g. 1e400): Litestar words it
+        except RecursionError:
+            raise ValidationException(extra=[_TOO_DEEP]) from None  # Litestar's own decoding would answer 500
+        try:
+            msgspec.convert(_integral_floats_as_ints(document), body_type, strict=True)
         except msgspec.ValidationError as error:
             raise ValidationException(extra=[_problem(str(error))]) from None
-        except msgspec.DecodeError:
-            return  # not JSON at all: Litestar words it when it reads the body
 
     return check
 
 
-def _integral_floats_as_ints(value: Any) -> Any:
+def _integral_floats_as_ints(value: Any, depth: int = 0) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
+    if depth == _DEEPEST_CONVERTED:
+        return value
     if isinstance(value, list):
-        return [_integral_floats_as_ints(item) for item in value]
+        return [_integral_floats_as_ints(item, depth + 1) for item in value]
     if isinstance(value, dict):
-        return {key: _integral_floats_as_ints(item) for key, item in value.items()}
+        return {key: _integral_floats_as_ints(item, depth + 1) for key, item in value.items()}
     return value
 
 

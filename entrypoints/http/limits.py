@@ -22,7 +22,7 @@ SETTINGS_BODY = 16 * 1024
 
 async def refuse_declared_oversize(request: Request[Any, Any, Any]) -> None:
     # Most requests declare no body: a glance at the raw headers spares them building the parsed ones.
-    if not any(name == b"content-length" for name, _ in request.scope["headers"]):
+    if not any(name.lower() == b"content-length" for name, _ in request.scope["headers"]):
         return
     limit = request.route_handler.resolve_request_max_body_size()
     if limit and (request.content_length or 0) > limit:

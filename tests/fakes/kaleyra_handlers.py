@@ -266,6 +266,9 @@ async def transcription(request: web.Request) -> web.Response:
         return error(404, "not_found", "transcription not found")
     if state.transcription_form == "json":
         response = web.json_response({"transcription": text})
+    elif state.transcription_content_type is not None:
+        body = text.encode(state.transcription_encoding)
+        response = web.Response(body=body, headers={"Content-Type": state.transcription_content_type})
     else:
         response = web.Response(text=text, content_type="text/plain")
     if state.transcription_chunked:

@@ -95,6 +95,9 @@ class FakeKaleyraState:
     details_form: DetailsForm = "v2"
     transcription_form: TranscriptionForm = "text"
     transcription_chunked: bool = False  # stream without Content-Length
+    # A plain-text transcription sent with this Content-Type, its text encoded in `transcription_encoding`.
+    transcription_content_type: str | None = None
+    transcription_encoding: str = "utf-8"
     links_withheld: int = 0  # leave the last N participants out of a room creation answer
     users: dict[str, str] = field(default_factory=dict)  # user id -> role
     rooms: dict[str, FakeRoom] = field(default_factory=dict)

@@ -82,3 +82,19 @@ async def test_bodies_of_the_right_types_are_still_served(client: Client) -> Non
     room_id = await create(client, payload)
     changed = await client.patch(f"/teleconsultation/{room_id}", json={"start_date": "2030-03-01T10:00:00+01:00"})
     assert changed.status_code == 204
+
+
+async def test_a_deeply_nested_body_within_the_size_limit_is_a_400(client: Client) -> None:
+    nested = b'{"expiresIn": ' + b"[" * 495 + b"]" * 495 + b"}"
+    response = await client.post(
+        "/credentials", content=nested, headers={"content-type": "application/json", "miauserid": "pat-1"}
+    )
+    assert response.status_code == 400
+    assert response.json() == crud_400("body.expiresIn: Expected `int`, got `array`")
+
+
+async def test_a_body_nested_deeper_than_json_can_be_read_is_a_400(client: Client) -> None:
+    nested = b'{"participants": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    response = await client.post("/teleconsultation", content=nested, headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert response.json() == crud_400("body: the JSON document is nested too deeply")

@@ -263,6 +263,29 @@ async def test_transcription_is_read_in_both_forms(
     assert sent.raw_path.startswith("/v2/rooms/room%2F1/sessions/session%201/transcription")
 
 
+async def test_a_transcription_is_decoded_with_the_charset_it_names(
+    kaleyra: KaleyraVideoProvider, fake_kaleyra: FakeKaleyraServer
+) -> None:
+    state = fake_kaleyra.state
+    state.transcription_content_type, state.transcription_encoding = "text/plain; charset=ISO-8859-1", "latin-1"
+    state.add_transcription("r", "s", "Paziente: perché?")
+    assert await kaleyra.transcription("r", "s", "txt", max_bytes=1000) == "Paziente: perché?"
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain; charset=no-such-charset", "text/plain; charset*=utf-8''%00x", "text/plain; charset=utf-8"],
+)
+async def test_a_transcription_that_cannot_be_decoded_is_a_provider_error(
+    kaleyra: KaleyraVideoProvider, fake_kaleyra: FakeKaleyraServer, content_type: str
+) -> None:
+    state = fake_kaleyra.state
+    state.transcription_content_type, state.transcription_encoding = content_type, "utf-16"
+    state.add_transcription("r", "s", "testo")
+    with pytest.raises(ProviderError, match="kaleyra transcription undecodable response"):
+        await kaleyra.transcription("r", "s", "txt", max_bytes=1000)
+
+
 @pytest.mark.parametrize("chunked", [False, True])
 async def test_a_transcription_over_the_limit_is_refused(
     kaleyra: KaleyraVideoProvider, fake_kaleyra: FakeKaleyraServer, chunked: bool

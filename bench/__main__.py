@@ -55,7 +55,7 @@ def parse(argv: list[str] | None) -> tuple[phases.Options, bool]:
         posts=args.posts,
         fill=args.fill,
         granian=not args.no_granian,
-        instructions=not args.no_instructions,
+        callgrind=None if args.no_instructions else _callgrind(),  # found (or installed) before the long runs
         wrk=None if args.python_load else find_wrk(),
         logs=logs,
     ), False
@@ -71,10 +71,10 @@ def measure(options: phases.Options) -> dict[str, Any]:
             targets = phases.get_targets(get_stack, fake, options)
             phases.load_all(targets, fake, options)
         figures["get"] = report.get_figures(targets, options.seconds)
-        if options.instructions:
+        if options.callgrind is not None:
             print("Instructions per GET request (under callgrind):", flush=True)
             figures["instructions"] = instructions.measure(
-                fake, _callgrind(), seconds=options.instruction_seconds, wrk=options.wrk, logs=options.logs
+                fake, options.callgrind, seconds=options.instruction_seconds, wrk=options.wrk, logs=options.logs
             )
         print("POST latency:", flush=True)
         with ExitStack() as post_stack:
@@ -115,8 +115,8 @@ def _meta(options: phases.Options) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    options, rewrite = parse(argv)
     try:
+        options, rewrite = parse(argv)
         figures = _measured(RESULTS / "latest.json") if rewrite else measure(options)
     except BenchError as error:
         print(f"benchmark failed: {error}", file=sys.stderr)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import scenarios
+from bench.instructions import Callgrind
 from bench.load import LoadResult, run_load
 from bench.processes import Server, start_floor, start_service
 
@@ -29,7 +30,7 @@ class Options:
     posts: int = 15
     fill: int = 10_000
     granian: bool = True
-    instructions: bool = True
+    callgrind: Callgrind | None = None  # None: no instruction counts
     instruction_seconds: int = 10  # of load under callgrind, per configuration
     wrk: str | None = None
     logs: Path = Path("bench/results/logs")

@@ -65,13 +65,13 @@ class RequesterReader:
             return await self._from_token(request)
         if self._header_step is not None:
             name, rest = self._header_step
-            found = _last_header(request, name)
+            found = _header(request, name, last=True)
             user_id = _usable_id(follow(rest, found) if rest else found)
         else:
             user_id = _usable_id(follow(self._path, _request_object(request, self._path[0])))
         if user_id is None:
             return None
-        groups = _first_header(request, self._groups_header) or ""
+        groups = _header(request, self._groups_header, last=False) or ""
         return Requester(user_ids=(user_id,), groups=tuple(g.strip() for g in groups.split(",") if g.strip()))
 
     def context(self, request: Request[Any, Any, Any]) -> CallContext:
@@ -123,21 +123,18 @@ def _header_name(name: str, *, lower: bool = True) -> bytes:
     return (name.lower() if lower else name).encode("latin-1", errors="replace")
 
 
-def _last_header(request: Request[Any, Any, Any], name: bytes) -> str | None:
-    """The header `follow` would find under `name` in the request object: names lower-cased, the last one wins."""
+def _header(request: Request[Any, Any, Any], name: bytes, *, last: bool) -> str | None:
+    """The header `name` (names compared lower-cased) straight from the raw headers, not a map of all of them.
+
+    The first one is what `request.headers.get` gives; the last one is what `follow` finds in the request object.
+    """
     found = None
     for key, value in request.scope["headers"]:
         if key.lower() == name:
             found = value
-    return None if found is None else found.decode("latin-1")
-
-
-def _first_header(request: Request[Any, Any, Any], name: bytes) -> str | None:
-    """What `request.headers.get(name)` gives, without parsing every header of the request into a map."""
-    for key, value in request.scope["headers"]:
-        if key.lower() == name:
-            return str(value.decode("latin-1"))
-    return None
+            if not last:
+                break
+    return None if found is None else str(found.decode("latin-1"))
 
 
 def _request_object(request: Request[Any, Any, Any], first_step: PathStep) -> dict[str, Any]:

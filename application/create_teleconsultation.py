@@ -9,8 +9,7 @@ from application.dto import CallContext, RosterInput
 from application.ports import TeleconsultationRepository
 from application.rooms import RoomKeeper
 from application.roster import RosterBuilder
-from domain.duration_policy import DurationPolicy
-from domain.teleconsultation import Teleconsultation
+from domain.teleconsultation import SchedulingRules, Teleconsultation
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,15 +33,15 @@ class CreateTeleconsultation:
         repository: TeleconsultationRepository,
         roster: RosterBuilder,
         rooms: RoomKeeper,
-        durations: DurationPolicy,
+        rules: SchedulingRules,
     ) -> None:
         self._repository = repository
         self._roster = roster
         self._rooms = rooms
-        self._durations = durations
+        self._rules = rules
 
     async def execute(self, command: CreateTeleconsultationCommand) -> str:
-        schedule = self._durations.schedule(command.start, end=command.end, duration_seconds=command.duration_seconds)
+        schedule = self._rules.schedule(command.start, end=command.end, duration_seconds=command.duration_seconds)
         participants = await self._roster.build(command.roster, command.context)
         teleconsultation = Teleconsultation.plan(
             id=await self._repository.next_id(),

@@ -6,14 +6,14 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
-from application.errors import ProviderError
-from application.ports import CallUploads, TeleconsultationRepository, VideoProvider
-from application.provider_features import ProviderFeature, require_feature
+from application.errors import ProviderError, ProviderUnsupported
+from application.ports import CallUploads, TeleconsultationRepository
 
 logger = logging.getLogger(__name__)
 
 # Enough to finish a typical call's files quickly without flooding the provider with parallel requests.
 DEFAULT_CONCURRENCY = 4
+FEATURE = "in-call file uploads"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,40 +29,42 @@ class DeleteCallUploads:
 
     Returns None when deletion is disabled (nothing is done). A file that cannot be deleted is counted,
     not fatal, so a later call deletes what is left. Raises NotFound for an unknown id, ProviderUnsupported
-    when the provider keeps no files, ProviderError when the files cannot even be listed.
+    when the provider keeps no files (it offers no uploads port), ProviderError when the files cannot even be listed.
     """
 
     def __init__(
         self,
         *,
         repository: TeleconsultationRepository,
-        provider: VideoProvider,
-        uploads: CallUploads,
+        uploads: CallUploads | None,
+        provider_name: str,
         enabled: bool,
         concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self._repository = repository
-        self._provider = provider
         self._uploads = uploads
+        self._provider_name = provider_name
         self._enabled = enabled
         self._concurrency = concurrency
 
     async def execute(self, teleconsultation_id: str) -> UploadsDeletion | None:
         if not self._enabled:
             return None
-        require_feature(self._provider, ProviderFeature.UPLOADS)
+        uploads = self._uploads
+        if uploads is None:
+            raise ProviderUnsupported(self._provider_name, FEATURE)
         teleconsultation = await self._repository.get(teleconsultation_id)
-        if teleconsultation.room_id is None:
+        if teleconsultation.provider_room_id is None:
             return UploadsDeletion(total=0, deleted=0)
-        keys = list(dict.fromkeys(await self._uploads.list_uploads(teleconsultation.room_id)))
-        deleted = await self._delete_all(keys)
+        keys = list(dict.fromkeys(await uploads.list_uploads(teleconsultation.provider_room_id)))
+        deleted = await self._delete_all(uploads, keys)
         if deleted < len(keys):
             logger.warning("%d of %d call uploads could not be deleted", len(keys) - deleted, len(keys))
         return UploadsDeletion(total=len(keys), deleted=deleted)
 
-    async def _delete_all(self, keys: list[str]) -> int:
+    async def _delete_all(self, uploads: CallUploads, keys: list[str]) -> int:
         remaining = iter(keys)
         outcomes: list[bool] = []
 
@@ -70,16 +72,17 @@ class DeleteCallUploads:
             # Workers share one iterator, so each key is taken exactly once and at most
             # `concurrency` deletions are in flight.
             for key in remaining:
-                outcomes.append(await self._delete(key))
+                outcomes.append(await _delete(uploads, key))
 
         async with asyncio.TaskGroup() as group:
             for _ in range(min(self._concurrency, len(keys))):
                 group.create_task(worker())
         return sum(outcomes)
 
-    async def _delete(self, key: str) -> bool:
-        try:
-            await self._uploads.delete_upload(key)
-        except ProviderError:
-            return False
-        return True
+
+async def _delete(uploads: CallUploads, key: str) -> bool:
+    try:
+        await uploads.delete_upload(key)
+    except ProviderError:
+        return False
+    return True

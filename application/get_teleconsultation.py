@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from functools import lru_cache
 
 from application.dto import Requester, RoomDetails
 from application.errors import Unauthorized
 from application.join_links import LinkPreferences, choose_link_options
 from application.ports import Clock, JoinLinks, TeleconsultationRepository, VideoProvider
+from domain.teleconsultation import SchedulingRules
 
 # Personalising a link parses and rebuilds a URL, a tenth of a poll's work; every poll of a participant asks for the
 # same one. A few thousand links of a few hundred bytes each.
@@ -44,14 +44,14 @@ class GetTeleconsultationAccess:
         provider: VideoProvider,
         links: JoinLinks,
         clock: Clock,
-        immutable_period: timedelta,
+        rules: SchedulingRules,
         background_groups: frozenset[str] = frozenset(),
     ) -> None:
         self._repository = repository
         self._provider = provider
         self._personalise = lru_cache(maxsize=PERSONALISED_LINKS_REMEMBERED)(links.personalise)
         self._clock = clock
-        self._immutable_period = immutable_period
+        self._rules = rules
         self._background_groups = background_groups
 
     async def execute(
@@ -67,9 +67,9 @@ class GetTeleconsultationAccess:
         if participant is None:
             raise Unauthorized
         details = None
-        if teleconsultation.room_id is not None:
-            details = await self._provider.room_details(teleconsultation.room_id)
-        link = teleconsultation.visible_link(participant, self._clock.now(), self._immutable_period)
+        if teleconsultation.provider_room_id is not None:
+            details = await self._provider.room_details(teleconsultation.provider_room_id)
+        link = teleconsultation.visible_link(participant, self._clock.now(), self._rules)
         if link is not None:
             options = choose_link_options(
                 preferences or LinkPreferences(), participant, requester.groups, self._background_groups

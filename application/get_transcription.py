@@ -2,40 +2,47 @@
 
 from __future__ import annotations
 
-from application.errors import InvalidRequest, TranscriptionNotFound, TranscriptionUnavailable
-from application.ports import SessionTranscriptions, TeleconsultationRepository, VideoProvider
-from application.provider_features import ProviderFeature, require_feature
+from application.errors import (
+    InvalidRequest,
+    ProviderUnsupported,
+    TranscriptionNotFound,
+    TranscriptionUnavailable,
+)
+from application.ports import SessionTranscriptions, TeleconsultationRepository
 
 TRANSCRIPTION_FORMATS = ("txt", "srt")
+FEATURE = "transcriptions"
 
 
 class GetTranscription:
     """Translates the teleconsultation id into its provider room and fetches the session's text.
 
-    Raises ProviderUnsupported, InvalidRequest for an unknown format, TranscriptionUnavailable when
-    recording is off or the teleconsultation has no room, NotFound for an unknown id, TranscriptionNotFound
-    when the provider has none, ProviderError when it fails or the text exceeds `max_bytes`.
+    Raises ProviderUnsupported (no transcriptions port), InvalidRequest for an unknown format,
+    TranscriptionUnavailable when recording is off or the teleconsultation has no room, NotFound for an unknown id,
+    TranscriptionNotFound when the provider has none, ProviderError when it fails or the text exceeds `max_bytes`.
     """
 
     def __init__(
         self,
         *,
         repository: TeleconsultationRepository,
-        provider: VideoProvider,
-        transcriptions: SessionTranscriptions,
+        transcriptions: SessionTranscriptions | None,
+        provider_name: str,
         recording_enabled: bool,
         max_bytes: int,
     ) -> None:
         if max_bytes < 1:
             raise ValueError("max_bytes must be positive")
         self._repository = repository
-        self._provider = provider
         self._transcriptions = transcriptions
+        self._provider_name = provider_name
         self._recording_enabled = recording_enabled
         self._max_bytes = max_bytes
 
     async def execute(self, teleconsultation_id: str, session_id: str, fmt: str) -> str:
-        require_feature(self._provider, ProviderFeature.TRANSCRIPTIONS)
+        transcriptions = self._transcriptions
+        if transcriptions is None:
+            raise ProviderUnsupported(self._provider_name, FEATURE)
         if fmt not in TRANSCRIPTION_FORMATS:
             raise InvalidRequest(f"format must be one of {', '.join(TRANSCRIPTION_FORMATS)}")
         if not self._recording_enabled:
@@ -43,9 +50,9 @@ class GetTranscription:
                 "calls are not recorded (DEFAULT_RECORDING_TYPE is none), so there are no transcriptions"
             )
         teleconsultation = await self._repository.get(teleconsultation_id)
-        if teleconsultation.room_id is None:
+        if teleconsultation.provider_room_id is None:
             raise TranscriptionUnavailable("the teleconsultation has no video room yet, so it has no sessions")
-        text = await self._transcriptions.transcription(teleconsultation.room_id, session_id, fmt, self._max_bytes)
+        text = await transcriptions.transcription(teleconsultation.provider_room_id, session_id, fmt, self._max_bytes)
         if text is None:
             raise TranscriptionNotFound
         return text

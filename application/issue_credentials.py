@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from application.dto import CallContext, Requester, SdkCredentials
-from application.errors import InvalidRequest, Unauthorized
+from application.errors import InvalidRequest, ProviderUnsupported, Unauthorized
 from application.ports import SdkCredentialIssuer, UserDirectory, UserIdMap
 from application.provider_users import ProviderUsers
 from domain.privileges import PrivilegePolicy
@@ -13,7 +13,7 @@ class IssueCredentials:
     """Needs auth mode: the identity service says who the user is when they have no provider user yet.
 
     Raises Unauthorized without an identity, InvalidRequest in standalone mode, NoConfiguredGroup when the
-    user's groups give no privilege, ProviderUnsupported when the provider has no SDK.
+    user's groups give no privilege, ProviderUnsupported when the provider has no SDK (no issuer port).
     """
 
     def __init__(
@@ -23,26 +23,32 @@ class IssueCredentials:
         privileges: PrivilegePolicy,
         user_ids: UserIdMap,
         provider_users: ProviderUsers,
-        issuer: SdkCredentialIssuer,
+        issuer: SdkCredentialIssuer | None,
+        provider_name: str,
     ) -> None:
         self._directory = directory
         self._privileges = privileges
         self._user_ids = user_ids
         self._provider_users = provider_users
         self._issuer = issuer
+        self._provider_name = provider_name
 
     async def execute(self, requester: Requester | None, expires_in: int, context: CallContext) -> SdkCredentials:
         if requester is None or not requester.user_ids:
             raise Unauthorized
         if self._directory is None:
             raise InvalidRequest("SDK credentials need an identity service: set AUTH_SERVICE")
+        issuer = self._issuer
+        if issuer is None:
+            # Checked before any provider user is made for nothing.
+            raise ProviderUnsupported(self._provider_name, "SDK credentials")
         user_id = requester.user_ids[0]
         mapping = await self._user_ids.find(user_id)
         if mapping is not None:
             provider_user_id = mapping.provider_user_id
         else:
             provider_user_id = await self._create_provider_user(user_id, requester, context)
-        return await self._issuer.sdk_credentials(provider_user_id, expires_in)
+        return await issuer.sdk_credentials(provider_user_id, expires_in)
 
     async def _create_provider_user(self, user_id: str, requester: Requester, context: CallContext) -> str:
         assert self._directory is not None

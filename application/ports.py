@@ -18,7 +18,6 @@ from application.dto import (
     UserMapping,
     VerifiedIdentity,
 )
-from application.provider_features import ProviderFeature
 from domain.privileges import Privilege
 from domain.teleconsultation import Teleconsultation
 
@@ -89,11 +88,11 @@ class UserIdMap(Protocol):
 class VideoProvider(Protocol):
     """Users and rooms at the video provider. Raises ProviderError on any provider failure.
 
-    `features` declares which optional feature ports (below) the provider really implements.
+    The optional features (files, backgrounds, transcriptions, SDK credentials) are ports of their own, which a
+    provider without them simply does not offer.
     """
 
     name: str
-    features: frozenset[ProviderFeature]
 
     async def create_user(self, privilege: Privilege) -> str:
         """Create a provider user with the role of `privilege`; returns its provider id. Never retried."""

@@ -38,7 +38,6 @@ class RoomDetailsCache(VideoProvider):
         if ttl < timedelta(0):
             raise ValueError("the room details cache time to live must not be negative")
         self.name = provider.name
-        self.features = provider.features
         self._provider = provider
         self._clock = clock
         self._ttl = ttl

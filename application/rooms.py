@@ -9,9 +9,8 @@ from datetime import timedelta
 from application.dto import RoomMember, RoomSpec
 from application.errors import ProviderError, ProviderUnavailable, StoreUnavailable
 from application.ports import Clock, PendingRoomCleanups, VideoProvider
-from domain.duration_policy import DurationPolicy
 from domain.privileges import PrivilegePolicy
-from domain.teleconsultation import Teleconsultation
+from domain.teleconsultation import SchedulingRules, Teleconsultation
 
 logger = logging.getLogger(__name__)
 
@@ -29,8 +28,7 @@ class RoomKeeper:
         provider: VideoProvider,
         cleanups: PendingRoomCleanups,
         privileges: PrivilegePolicy,
-        durations: DurationPolicy,
-        immutable_period: timedelta,
+        rules: SchedulingRules,
         clock: Clock,
         sweeper_id: str | None = None,
         lease: timedelta = timedelta(minutes=2),
@@ -38,8 +36,7 @@ class RoomKeeper:
         self._provider = provider
         self._cleanups = cleanups
         self._privileges = privileges
-        self._durations = durations
-        self._immutable_period = immutable_period
+        self._rules = rules
         self._clock = clock
         self._sweeper_id = sweeper_id or secrets.token_hex(8)
         # Longer than one deletion with its retries can take, so a lease never runs out under a live sweeper.
@@ -49,6 +46,7 @@ class RoomKeeper:
         """Create the provider room if the teleconsultation needs one; returns the new room id."""
         if not teleconsultation.needs_room:
             return None
+        terms = teleconsultation.room_terms(self._rules)
         spec = RoomSpec(
             members=tuple(
                 RoomMember(
@@ -57,15 +55,16 @@ class RoomKeeper:
                     tools=self._privileges.tools_for(p.privilege),
                     full_name=p.full_name,
                 )
-                for p in teleconsultation.participants
+                for p in terms.participants
             ),
-            schedule=teleconsultation.schedule,
-            duration_seconds=self._durations.provider_duration_seconds(teleconsultation.schedule),
-            opens_at=teleconsultation.schedule.start - self._immutable_period,
+            schedule=terms.schedule,
+            duration_seconds=terms.duration_seconds,
+            opens_at=terms.opens_at,
         )
         room = await self._provider.create_room(spec)
         if not all(member.provider_user_id in room.links for member in spec.members):
-            # A room in which someone cannot join is useless: drop it rather than store it.
+            # A room in which someone cannot join is useless: drop it rather than store it. Adapters hand back
+            # whatever room they got, so that this one check also deletes it.
             await self.release(room.room_id)
             raise ProviderError(self._provider.name, "create_room", "returned no link for some participants")
         teleconsultation.attach_room(room.room_id, room.links)

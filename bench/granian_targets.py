@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import os
-
-from litestar import Litestar
+from typing import Any
 
 from bench.floor_app import floor_app_from_env
 from entrypoints.container import Container
-from entrypoints.http.app import create_app
+from entrypoints.http.app import ServiceApp
 from entrypoints.service_config import load_service_config
 from entrypoints.settings import Settings
 
 
-def service() -> Litestar:
+def service() -> Any:
     settings = Settings.from_env(os.environ)
-    return create_app(Container(settings=settings, service_config=load_service_config(settings.config_path)))
+    return ServiceApp(Container(settings=settings, service_config=load_service_config(settings.config_path)))
 
 
-def floor() -> Litestar:
+def floor() -> Any:
     return floor_app_from_env()
 
 

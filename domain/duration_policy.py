@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from domain.errors import InvalidSchedule
 
 MINIMUM_DURATION = timedelta(minutes=5)
 # Kaleyra rooms last at most one day.
 MAXIMUM_DURATION = timedelta(hours=24)
+# What "locked since before the calendar began" means for a start so early that the immutable period reaches past
+# year 1: the lock and the links are in force.
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
 _EXACTLY_ONE = "exactly one of end_date and duration_in_seconds must be provided"
 
 
@@ -39,19 +42,22 @@ class DurationPolicy:
         duration_seconds: int | None = None,
     ) -> Schedule:
         """Build a schedule from a start plus exactly one of an end or a duration."""
-        _require_aware(start, "start_date")
-        if end is not None:
-            if duration_seconds is not None:
-                raise InvalidSchedule(_EXACTLY_ONE)
-            _require_aware(end, "end_date")
-            return self.validated(Schedule(start, end))
-        if duration_seconds is None:
+        if (end is None) == (duration_seconds is None):
             raise InvalidSchedule(_EXACTLY_ONE)
+        if end is not None:
+            return self.validated(Schedule(start, end))
+        assert duration_seconds is not None
         if duration_seconds < 0:
             raise InvalidSchedule("duration_in_seconds must not be negative")
-        return self.validated(Schedule(start, start + timedelta(seconds=duration_seconds)))
+        return self.validated(Schedule(start, _later(start, timedelta(seconds=duration_seconds))))
+
+    def moved(self, schedule: Schedule, start: datetime) -> Schedule:
+        """The same appointment, to the microsecond as long, starting at `start`."""
+        return self.validated(Schedule(start, _later(start, schedule.duration)))
 
     def validated(self, schedule: Schedule) -> Schedule:
+        _require_aware(schedule.start, "start_date")
+        _require_aware(schedule.end, "end_date")
         if schedule.end <= schedule.start:
             raise InvalidSchedule("end_date must be after start_date")
         if schedule.duration < self.minimum:
@@ -65,6 +71,21 @@ class DurationPolicy:
         if self.unlimited:
             return None
         return int(schedule.duration.total_seconds())
+
+
+def earlier(moment: datetime, span: timedelta) -> datetime:
+    """`moment - span`, or the earliest instant there is when that falls before year 1."""
+    try:
+        return moment - span
+    except OverflowError:
+        return _EARLIEST
+
+
+def _later(start: datetime, span: timedelta) -> datetime:
+    try:
+        return start + span
+    except OverflowError:
+        raise InvalidSchedule("the appointment must end before the year 10000") from None
 
 
 def _require_aware(moment: datetime, name: str) -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from domain.duration_policy import Schedule
+from domain.duration_policy import DurationPolicy, Schedule, earlier
 from domain.errors import InvalidRoster, NoPlusUser, TeleconsultationLocked
 from domain.privileges import Privilege
 
@@ -37,11 +37,43 @@ class Participant:
 
 
 @dataclass(frozen=True, slots=True)
+class SchedulingRules:
+    """The deployment's rules every teleconsultation is held to.
+
+    `immutable_period`: from this long before the start, a complete teleconsultation refuses every change but
+    cancellation, and its links are shown. `links_bound_to_schedule`: the provider's links work only inside the
+    appointment's window (signed Jitsi tokens), so moving the start needs new links.
+    """
+
+    durations: DurationPolicy = field(default_factory=DurationPolicy)
+    immutable_period: timedelta = timedelta(0)
+    links_bound_to_schedule: bool = False
+
+    def schedule(
+        self, start: datetime, *, end: datetime | None = None, duration_seconds: int | None = None
+    ) -> Schedule:
+        return self.durations.schedule(start, end=end, duration_seconds=duration_seconds)
+
+    def locked_from(self, schedule: Schedule) -> datetime:
+        return earlier(schedule.start, self.immutable_period)
+
+
+@dataclass(frozen=True, slots=True)
 class RoomChange:
     """What the provider must do after a change: drop the obsolete room, create a new one, or both."""
 
     obsolete_room_id: str | None = None
     needs_new_room: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RoomTerms:
+    """What the provider room of a complete teleconsultation must offer."""
+
+    participants: tuple[Participant, ...]
+    schedule: Schedule
+    duration_seconds: int | None  # None: an unlimited room
+    opens_at: datetime  # from when its links must work: the moment the teleconsultation locks
 
 
 @dataclass(slots=True, kw_only=True)
@@ -50,7 +82,7 @@ class Teleconsultation:
     participants_number: int
     participants: tuple[Participant, ...]
     schedule: Schedule
-    room_id: str | None = None
+    provider_room_id: str | None = None
     version: int = 0
     discarded: bool = False
 
@@ -63,6 +95,7 @@ class Teleconsultation:
         participants: Iterable[Participant],
         schedule: Schedule,
     ) -> Teleconsultation:
+        """A new teleconsultation; `schedule` comes from `SchedulingRules.schedule`, which checked it."""
         roster = tuple(participants)
         check_roster(participants_number, roster)
         return cls(id=id, participants_number=participants_number, participants=roster, schedule=schedule)
@@ -73,79 +106,107 @@ class Teleconsultation:
 
     @property
     def needs_room(self) -> bool:
-        return self.is_complete and self.room_id is None and not self.discarded
+        return self.is_complete and self.provider_room_id is None and not self.discarded
 
-    def is_locked(self, now: datetime, immutable_period: timedelta) -> bool:
-        """A complete teleconsultation refuses changes from `immutable_period` before its start."""
-        return self.is_complete and now >= self.schedule.start - immutable_period
-
-    def ensure_mutable(self, now: datetime, immutable_period: timedelta) -> None:
-        if self.is_locked(now, immutable_period):
-            raise TeleconsultationLocked
+    def is_locked(self, now: datetime, rules: SchedulingRules) -> bool:
+        """A complete teleconsultation refuses changes from `rules.immutable_period` before its start."""
+        return self.is_complete and now >= rules.locked_from(self.schedule)
 
     def participant(self, identities: Iterable[str]) -> Participant | None:
         wanted = {identity for identity in identities if identity}
         return next((p for p in self.participants if p.is_identified_by(wanted)), None)
 
-    def visible_link(self, participant: Participant, now: datetime, immutable_period: timedelta) -> str | None:
+    def visible_link(self, participant: Participant, now: datetime, rules: SchedulingRules) -> str | None:
         """The join link is shown only once the room can no longer be replaced."""
-        if self.room_id is None or not self.is_locked(now, immutable_period):
+        if self.provider_room_id is None or not self.is_locked(now, rules):
             return None
         return participant.access_link
 
-    def revise(
+    def room_terms(self, rules: SchedulingRules) -> RoomTerms:
+        return RoomTerms(
+            participants=self.participants,
+            schedule=self.schedule,
+            duration_seconds=rules.durations.provider_duration_seconds(self.schedule),
+            opens_at=rules.locked_from(self.schedule),
+        )
+
+    def revision(
         self,
         *,
         now: datetime,
-        immutable_period: timedelta,
-        schedule: Schedule | None = None,
-        participants_number: int | None = None,
-        participants: Iterable[Participant] | None = None,
-        links_bound_to_schedule: bool = False,
-    ) -> RoomChange:
-        """Apply a partial update and decide what must happen to the provider room.
+        rules: SchedulingRules,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        duration_seconds: int | None = None,
+    ) -> Revision:
+        """Begin a change: refused inside the immutable period, and the new schedule checked, before anything
+        (such as making provider users for a new roster) is done for it.
 
-        The room is replaced when its participants or its duration change; when its links work only inside
-        the appointment's window (`links_bound_to_schedule`, e.g. signed Jitsi tokens), also when the start moves.
+        Moving only the start keeps the appointment exactly as long as it was.
         """
-        self.ensure_mutable(now, immutable_period)
-        new_schedule = schedule or self.schedule
-        new_number = self.participants_number if participants_number is None else participants_number
-        new_roster = self.participants if participants is None else tuple(participants)
-        check_roster(new_number, new_roster)
-        features_changed = (
-            new_number != self.participants_number
-            or _features(new_roster) != _features(self.participants)
-            or new_schedule.duration != self.schedule.duration
-            or (links_bound_to_schedule and new_schedule != self.schedule)
-        )
-        obsolete = self.room_id if features_changed else None
-        if participants is not None and not features_changed:
-            # Same people, maybe new names or languages: keep the links the room already gave them.
-            links = {p.provider_user_id: p.access_link for p in self.participants}
-            new_roster = tuple(replace(p, access_link=links.get(p.provider_user_id)) for p in new_roster)
-        self.schedule = new_schedule
-        self.participants_number = new_number
-        self.participants = new_roster
-        if obsolete is not None:
-            self.detach_room()
-        return RoomChange(obsolete_room_id=obsolete, needs_new_room=self.needs_room)
+        if self.is_locked(now, rules):
+            raise TeleconsultationLocked
+        schedule = self.schedule
+        if end is not None or duration_seconds is not None:
+            schedule = rules.schedule(start or self.schedule.start, end=end, duration_seconds=duration_seconds)
+        elif start is not None:
+            schedule = rules.durations.moved(self.schedule, start)
+        return Revision(self, rules, schedule)
 
     def attach_room(self, room_id: str, links: Mapping[str, str]) -> None:
         """Record the provider room and each participant's personal link (keyed by provider user id)."""
-        self.room_id = room_id
+        self.provider_room_id = room_id
         self.participants = tuple(replace(p, access_link=links.get(p.provider_user_id)) for p in self.participants)
 
     def detach_room(self) -> None:
-        self.room_id = None
+        self.provider_room_id = None
         self.participants = tuple(replace(p, access_link=None) for p in self.participants)
 
     def discard(self) -> str | None:
         """Move to the trash; returns the provider room that must be deleted, if any."""
-        room_id = self.room_id
+        room_id = self.provider_room_id
         self.detach_room()
         self.discarded = True
         return room_id
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """A change under way, its schedule already checked; `apply` it with the new roster, if any."""
+
+    teleconsultation: Teleconsultation
+    rules: SchedulingRules
+    schedule: Schedule
+
+    def apply(
+        self, *, participants_number: int | None = None, participants: Iterable[Participant] | None = None
+    ) -> RoomChange:
+        """Change the teleconsultation and decide what must happen to its provider room.
+
+        The room is replaced when its participants or its duration change; when its links work only inside the
+        appointment's window, also when the start moves.
+        """
+        current = self.teleconsultation
+        new_number = current.participants_number if participants_number is None else participants_number
+        new_roster = current.participants if participants is None else tuple(participants)
+        check_roster(new_number, new_roster)
+        features_changed = (
+            new_number != current.participants_number
+            or _features(new_roster) != _features(current.participants)
+            or self.schedule.duration != current.schedule.duration
+            or (self.rules.links_bound_to_schedule and self.schedule != current.schedule)
+        )
+        obsolete = current.provider_room_id if features_changed else None
+        if participants is not None and not features_changed:
+            # Same people, maybe new names or languages: keep the links the room already gave them.
+            links = {p.provider_user_id: p.access_link for p in current.participants}
+            new_roster = tuple(replace(p, access_link=links.get(p.provider_user_id)) for p in new_roster)
+        current.schedule = self.schedule
+        current.participants_number = new_number
+        current.participants = new_roster
+        if obsolete is not None:
+            current.detach_room()
+        return RoomChange(obsolete_room_id=obsolete, needs_new_room=current.needs_room)
 
 
 def _features(roster: tuple[Participant, ...]) -> frozenset[tuple[str, Privilege]]:

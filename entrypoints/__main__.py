@@ -9,8 +9,8 @@ import os
 import sys
 
 from application.errors import StoreUnavailable
-from entrypoints.container import Container, running_services
-from entrypoints.http.app import create_app
+from entrypoints.container import Container, opened_resources, resolved
+from entrypoints.http.app import ServiceApp
 from entrypoints.logs import configure_logging
 from entrypoints.server import run_server
 from entrypoints.service_config import load_service_config
@@ -51,13 +51,13 @@ def main(argv: list[str] | None = None) -> int:
 def serve(settings: Settings, container: Container) -> None:
     if settings.video_provider == "jitsi" and not settings.jitsi.app_secret:
         logger.warning("JITSI_APP_SECRET is not set: join links carry no token and anyone with a link can join")
-    run_server(create_app(container), host=settings.http_host, port=settings.http_port, log_level=settings.log_level)
+    run_server(ServiceApp(container), host=settings.http_host, port=settings.http_port, log_level=settings.log_level)
 
 
 async def sweep(container: Container) -> int:
     try:
-        async with running_services(container) as services:
-            remaining = await services.room_sweeper.sweep_all()
+        async with opened_resources(container):
+            remaining = await (await resolved(container.room_sweeper)).sweep_all()
     except StoreUnavailable as error:
         print(f"sweep failed: {error}", file=sys.stderr)
         return EXIT_STORE_UNAVAILABLE

@@ -1,4 +1,11 @@
-"""The composition root: the only place that knows which adapter implements which port."""
+"""The composition root: the one place the object graph is built, read top to bottom.
+
+Settings and the JSON configuration come in; resources (the outbound HTTP session, the store) are opened at
+start-up and closed at shutdown; then come the adapters, the domain's rules, the application's services and use
+cases, and last the HTTP routes, each handed exactly the use cases it calls. The service (`python -m entrypoints`),
+the `sweep` command, the benchmark, the fault run and the tests all build from this container; tests swap
+adapters with its overrides (`container.store.override(...)`), never with a graph of their own.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +14,18 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from inspect import isawaitable
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from dependency_injector import containers, providers
 
 from adapters.identity import Auth0ClientDirectory, CrudCustomIdResolver, CustomIdSettings, JwksTokenVerifier
 from adapters.jitsi.provider import JitsiVideoProvider
-from adapters.jitsi.unsupported import JitsiUnsupportedFeatures
 from adapters.kaleyra.client import KaleyraVideoProvider
 from adapters.memory.call_features import InMemoryCallFeatures
 from adapters.memory.clock import SystemClock
 from adapters.memory.video_provider import InMemoryVideoProvider
 from application.circuit_breaker import CircuitBreaker
-from application.company_settings import SetDefaultBackground, SettingsAdmins, UploadCompanyBackground
 from application.create_teleconsultation import CreateTeleconsultation
 from application.delete_teleconsultation import DeleteTeleconsultation
 from application.delete_uploads import DeleteCallUploads
@@ -30,26 +35,80 @@ from application.idempotent_creation import IdempotentCreateTeleconsultation
 from application.identities import DirectoryIdentities, ParticipantIdentities, StandaloneIdentities
 from application.issue_credentials import IssueCredentials
 from application.ports import (
+    CallUploads,
     Clock,
+    CompanyBackgrounds,
     CustomIdResolver,
+    JoinLinks,
+    SdkCredentialIssuer,
+    SessionTranscriptions,
     UserDirectory,
+    VideoProvider,
 )
 from application.provider_users import ProviderUsers
 from application.room_details_cache import RoomDetailsCache
 from application.rooms import RoomKeeper
 from application.roster import RosterBuilder
+from application.set_default_background import SetDefaultBackground
+from application.settings_admins import SettingsAdmins
 from application.update_teleconsultation import UpdateTeleconsultation
+from application.upload_background import UploadCompanyBackground
 from domain.duration_policy import DurationPolicy
 from domain.privileges import PrivilegePolicy
-from entrypoints.gateways import Store, open_http_session, open_store
-from entrypoints.http.requester import PathStep, RequesterReader
+from domain.teleconsultation import SchedulingRules
+from entrypoints.gateways import open_http_session, open_store
+from entrypoints.http.requester import RequesterReader, UserIdPathStep
+from entrypoints.http.routes import (
+    call_routes,
+    credentials_routes,
+    probe_routes,
+    settings_routes,
+    teleconsultation_routes,
+)
 from entrypoints.metrics import ServiceMetrics
 from entrypoints.service_config import ServiceConfig
 from entrypoints.settings import IdentitySettings, ReliabilitySettings, Settings
 from entrypoints.sweeper import RoomSweeper
 
+T = TypeVar("T")
 
-def build_circuit_breaker(provider: str, settings: ReliabilitySettings, clock: Clock) -> CircuitBreaker:
+
+@dataclass(frozen=True, slots=True)
+class VideoPorts:
+    """The ports the configured video provider offers; a feature it lacks is simply not there (None)."""
+
+    rooms: VideoProvider
+    links: JoinLinks
+    # Signed Jitsi links carry the appointment's window (`nbf`, `exp`); Kaleyra's and the fake's do not.
+    links_bound_to_schedule: bool = False
+    sdk_credentials: SdkCredentialIssuer | None = None
+    uploads: CallUploads | None = None
+    backgrounds: CompanyBackgrounds | None = None
+    transcriptions: SessionTranscriptions | None = None
+
+
+def video_ports(
+    settings: Settings, session: aiohttp.ClientSession, breaker: CircuitBreaker, metrics: ServiceMetrics
+) -> VideoPorts:
+    if settings.video_provider == "kaleyra":
+        assert settings.kaleyra is not None  # Settings.from_env requires it for this provider
+        kaleyra = KaleyraVideoProvider(session, settings.kaleyra, breaker=breaker, observer=metrics)
+        return VideoPorts(kaleyra, kaleyra, False, kaleyra, kaleyra, kaleyra, kaleyra)
+    if settings.video_provider == "jitsi":
+        # Files, company backgrounds, transcriptions and SDKs live on the Jitsi deployment, out of this service's
+        # reach.
+        jitsi = JitsiVideoProvider(settings.jitsi)
+        return VideoPorts(jitsi, jitsi, links_bound_to_schedule=settings.jitsi.app_secret is not None)
+    memory = InMemoryVideoProvider()
+    features = InMemoryCallFeatures()
+    return VideoPorts(memory, memory, False, memory, features, features, features)
+
+
+def provider_name_of(ports: VideoPorts) -> str:
+    return ports.rooms.name
+
+
+def circuit_breaker(provider: str, settings: ReliabilitySettings, clock: Clock) -> CircuitBreaker:
     return CircuitBreaker(
         provider,
         clock=clock,
@@ -58,11 +117,11 @@ def build_circuit_breaker(provider: str, settings: ReliabilitySettings, clock: C
     )
 
 
-def build_directory(identity: IdentitySettings, session: aiohttp.ClientSession) -> UserDirectory | None:
+def user_directory(identity: IdentitySettings, session: aiohttp.ClientSession) -> UserDirectory | None:
     return None if identity.auth_service is None else Auth0ClientDirectory(session, identity.auth_service)
 
 
-def build_custom_ids(
+def custom_id_resolver(
     identity: IdentitySettings, config: ServiceConfig, session: aiohttp.ClientSession
 ) -> CustomIdResolver | None:
     if identity.custom_id_endpoint is None:
@@ -73,7 +132,7 @@ def build_custom_ids(
     return CrudCustomIdResolver(session, settings)
 
 
-def build_identities(
+def participant_identities(
     privileges: PrivilegePolicy, directory: UserDirectory | None, custom_ids: CustomIdResolver | None
 ) -> ParticipantIdentities:
     if directory is None:
@@ -81,13 +140,13 @@ def build_identities(
     return DirectoryIdentities(privileges, directory, custom_ids)
 
 
-def build_requester_reader(
+def requester_reader(
     identity: IdentitySettings, config: ServiceConfig, session: aiohttp.ClientSession
 ) -> RequesterReader:
     verifier = None if identity.jwt is None else JwksTokenVerifier(session, identity.jwt)
     path = None
     if config.userIdPathInRequest is not None:
-        path = [PathStep(step.from_, step.extract) for step in config.userIdPathInRequest]
+        path = [UserIdPathStep(step.from_, step.extract) for step in config.userIdPathInRequest]
     return RequesterReader(
         headers=identity.headers,
         user_id_path=path,
@@ -96,16 +155,11 @@ def build_requester_reader(
     )
 
 
-def links_bound_to_schedule(settings: Settings) -> bool:
-    """Signed Jitsi links carry the appointment's window (`nbf`, `exp`); Kaleyra's and the fake's do not."""
-    return settings.video_provider == "jitsi" and settings.jitsi.app_secret is not None
-
-
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     service_config = providers.Dependency(instance_of=ServiceConfig)
 
-    # Gateways: resources opened at start-up and closed at shutdown.
+    # Resources, opened at start-up and closed at shutdown.
     http_session = providers.Resource(open_http_session, settings)
     store = providers.Resource(open_store, settings.provided.store)
 
@@ -113,55 +167,35 @@ class Container(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     # Only Kaleyra is called over the network; Jitsi links and the memory fake are made in-process.
     circuit_breaker = providers.Singleton(
-        build_circuit_breaker, KaleyraVideoProvider.name, settings.provided.reliability, clock
+        circuit_breaker, KaleyraVideoProvider.name, settings.provided.reliability, clock
     )
     metrics = providers.Singleton(ServiceMetrics, circuit_breaker=circuit_breaker)
-    provider_backend = providers.Selector(
-        settings.provided.video_provider,
-        kaleyra=providers.Singleton(
-            KaleyraVideoProvider,
-            session=http_session,
-            settings=settings.provided.kaleyra,
-            breaker=circuit_breaker,
-            observer=metrics,
-        ),
-        jitsi=providers.Singleton(JitsiVideoProvider, settings=settings.provided.jitsi),
-        memory=providers.Singleton(InMemoryVideoProvider),
+    video = providers.Singleton(video_ports, settings, http_session, circuit_breaker, metrics)
+    # Every use case shares this one instance, so a deletion evicts what the polling read cached.
+    rooms_at_provider = providers.Singleton(
+        RoomDetailsCache, provider=video.provided.rooms, clock=clock, ttl=settings.provided.room_details_cache
     )
-    # Every use case shares this one instance, so a deletion evicts what the polling reads cached.
-    video_provider = providers.Singleton(
-        RoomDetailsCache, provider=provider_backend, clock=clock, ttl=settings.provided.room_details_cache
+    provider_name = providers.Callable(provider_name_of, video)
+    directory = providers.Singleton(user_directory, settings.provided.identity, http_session)
+    custom_ids = providers.Singleton(custom_id_resolver, settings.provided.identity, service_config, http_session)
+    requesters = providers.Singleton(requester_reader, settings.provided.identity, service_config, http_session)
+
+    # The domain's rules.
+    privileges = providers.Singleton(ServiceConfig.privilege_policy, service_config)
+    scheduling_rules = providers.Singleton(
+        SchedulingRules,
+        durations=providers.Singleton(DurationPolicy, unlimited=settings.provided.unlimited_teleconsultation),
+        immutable_period=settings.provided.immutable_period,
+        links_bound_to_schedule=video.provided.links_bound_to_schedule,
     )
 
-    # Ports of optional features: Jitsi's stand-in refuses every call with ProviderUnsupported.
-    jitsi_unsupported = providers.Singleton(JitsiUnsupportedFeatures)
-    sdk_credentials = providers.Selector(
-        settings.provided.video_provider,
-        kaleyra=provider_backend,
-        memory=provider_backend,
-        jitsi=jitsi_unsupported,
-    )
-    call_features = providers.Selector(
-        settings.provided.video_provider,
-        kaleyra=provider_backend,
-        memory=providers.Singleton(InMemoryCallFeatures),
-        jitsi=jitsi_unsupported,
-    )
-    directory = providers.Singleton(build_directory, settings.provided.identity, http_session)
-    custom_ids = providers.Singleton(build_custom_ids, settings.provided.identity, service_config, http_session)
-
-    # Domain policies.
-    privileges = providers.Singleton(lambda config: config.privilege_policy(), service_config)
-    durations = providers.Singleton(DurationPolicy, unlimited=settings.provided.unlimited_teleconsultation)
-
-    # Application services and use cases: built once, shared by every request.
+    # Application services.
     rooms = providers.Singleton(
         RoomKeeper,
-        provider=video_provider,
+        provider=rooms_at_provider,
         cleanups=store.provided.cleanups,
         privileges=privileges,
-        durations=durations,
-        immutable_period=settings.provided.immutable_period,
+        rules=scheduling_rules,
         clock=clock,
     )
     room_sweeper = providers.Singleton(
@@ -170,17 +204,20 @@ class Container(containers.DeclarativeContainer):
         interval_seconds=settings.provided.reliability.sweep_interval_seconds,
         on_swept=metrics.provided.pending_cleanups,
     )
-    identities = providers.Singleton(build_identities, privileges, directory, custom_ids)
+    identities = providers.Singleton(participant_identities, privileges, directory, custom_ids)
     provider_users = providers.Singleton(
-        ProviderUsers, user_ids=store.provided.user_ids, provider=video_provider, clock=clock
+        ProviderUsers, user_ids=store.provided.user_ids, provider=rooms_at_provider, clock=clock
     )
     roster = providers.Singleton(RosterBuilder, identities=identities, provider_users=provider_users)
+    settings_admins = providers.Singleton(SettingsAdmins, service_config.provided.settings_admin_groups.call())
+
+    # Use cases.
     create_teleconsultation = providers.Singleton(
         CreateTeleconsultation,
         repository=store.provided.teleconsultations,
         roster=roster,
         rooms=rooms,
-        durations=durations,
+        rules=scheduling_rules,
     )
     idempotent_create_teleconsultation = providers.Singleton(
         IdempotentCreateTeleconsultation,
@@ -194,18 +231,16 @@ class Container(containers.DeclarativeContainer):
         repository=store.provided.teleconsultations,
         roster=roster,
         rooms=rooms,
-        durations=durations,
+        rules=scheduling_rules,
         clock=clock,
-        immutable_period=settings.provided.immutable_period,
-        links_bound_to_schedule=providers.Callable(links_bound_to_schedule, settings),
     )
     get_teleconsultation_access = providers.Singleton(
         GetTeleconsultationAccess,
         repository=store.provided.teleconsultations,
-        provider=video_provider,
-        links=provider_backend,
+        provider=rooms_at_provider,
+        links=video.provided.links,
         clock=clock,
-        immutable_period=settings.provided.immutable_period,
+        rules=scheduling_rules,
         background_groups=service_config.provided.background_groups.call(),
     )
     delete_teleconsultation = providers.Singleton(
@@ -217,84 +252,77 @@ class Container(containers.DeclarativeContainer):
         privileges=privileges,
         user_ids=store.provided.user_ids,
         provider_users=provider_users,
-        issuer=sdk_credentials,
-    )
-    requester_reader = providers.Singleton(
-        build_requester_reader, settings.provided.identity, service_config, http_session
+        issuer=video.provided.sdk_credentials,
+        provider_name=provider_name,
     )
     delete_call_uploads = providers.Singleton(
         DeleteCallUploads,
         repository=store.provided.teleconsultations,
-        provider=video_provider,
-        uploads=call_features,
+        uploads=video.provided.uploads,
+        provider_name=provider_name,
         enabled=settings.provided.delete_uploads,
     )
-    settings_admins = providers.Singleton(SettingsAdmins, service_config.provided.settings_admin_groups.call())
     upload_company_background = providers.Singleton(
-        UploadCompanyBackground, admins=settings_admins, provider=video_provider, backgrounds=call_features
+        UploadCompanyBackground,
+        admins=settings_admins,
+        backgrounds=video.provided.backgrounds,
+        provider_name=provider_name,
     )
     set_default_background = providers.Singleton(
-        SetDefaultBackground, admins=settings_admins, provider=video_provider, backgrounds=call_features
+        SetDefaultBackground,
+        admins=settings_admins,
+        backgrounds=video.provided.backgrounds,
+        provider_name=provider_name,
     )
     get_transcription = providers.Singleton(
         GetTranscription,
         repository=store.provided.teleconsultations,
-        provider=video_provider,
-        transcriptions=call_features,
+        transcriptions=video.provided.transcriptions,
+        provider_name=provider_name,
         recording_enabled=settings.provided.records_calls,
         max_bytes=settings.provided.transcription_max_bytes,
     )
 
+    # The HTTP routes, each handed the use cases it calls.
+    routes = providers.List(
+        providers.Factory(
+            teleconsultation_routes,
+            create=idempotent_create_teleconsultation,
+            update=update_teleconsultation,
+            read=get_teleconsultation_access,
+            cancel=delete_teleconsultation,
+            requesters=requesters,
+        ),
+        providers.Factory(credentials_routes, issue=issue_credentials, requesters=requesters),
+        providers.Factory(call_routes, delete_uploads=delete_call_uploads, read_transcription=get_transcription),
+        providers.Factory(
+            settings_routes,
+            upload_background=upload_company_background,
+            set_default_background=set_default_background,
+            requesters=requesters,
+        ),
+        providers.Factory(probe_routes, store=store, metrics=metrics),
+    )
 
-@dataclass(frozen=True, slots=True)
-class Services:
-    """Everything the HTTP handlers use, resolved once when the app starts."""
 
-    idempotent_create_teleconsultation: IdempotentCreateTeleconsultation
-    update_teleconsultation: UpdateTeleconsultation
-    get_teleconsultation_access: GetTeleconsultationAccess
-    delete_teleconsultation: DeleteTeleconsultation
-    issue_credentials: IssueCredentials
-    requester_reader: RequesterReader
-    delete_call_uploads: DeleteCallUploads
-    upload_company_background: UploadCompanyBackground
-    set_default_background: SetDefaultBackground
-    get_transcription: GetTranscription
-    room_sweeper: RoomSweeper
-    store: Store
-
-
-async def _resolve(provider: Any) -> Any:
-    # Providers that depend on an async Resource return awaitables.
-    value = provider()
-    return await value if isawaitable(value) else value
+async def resolved(provider: providers.Provider[T]) -> T:
+    """The provider's object; those that depend on a resource are awaited."""
+    value: Any = provider()
+    return await value if isawaitable(value) else value  # type: ignore[no-any-return]
 
 
 @asynccontextmanager
-async def running_services(container: Container) -> AsyncIterator[Services]:
-    """Open every resource, resolve the object graph, and close everything on the way out."""
+async def opened_resources(container: Container) -> AsyncIterator[Container]:
+    """Open every resource, and close them all on the way out."""
     init = container.init_resources()
     if isawaitable(init):
         await init
     try:
-        yield Services(
-            idempotent_create_teleconsultation=await _resolve(container.idempotent_create_teleconsultation),
-            update_teleconsultation=await _resolve(container.update_teleconsultation),
-            get_teleconsultation_access=await _resolve(container.get_teleconsultation_access),
-            delete_teleconsultation=await _resolve(container.delete_teleconsultation),
-            issue_credentials=await _resolve(container.issue_credentials),
-            requester_reader=await _resolve(container.requester_reader),
-            delete_call_uploads=await _resolve(container.delete_call_uploads),
-            upload_company_background=await _resolve(container.upload_company_background),
-            set_default_background=await _resolve(container.set_default_background),
-            get_transcription=await _resolve(container.get_transcription),
-            room_sweeper=await _resolve(container.room_sweeper),
-            store=await _resolve(container.store),
-        )
+        yield container
     finally:
         shutdown = container.shutdown_resources()
         if isawaitable(shutdown):
             await shutdown
-        # The graph holds the resources just closed (the HTTP session, the store): an app started again
-        # must build a new one, or its first provider call fails on a closed session.
+        # The graph holds the resources just closed (the HTTP session, the store): a run started again must
+        # build a new one, or its first provider call fails on a closed session.
         container.reset_singletons()

@@ -16,14 +16,11 @@ from adapters.jitsi.links import personalise_link
 from adapters.jitsi.settings import JitsiSettings
 from application.dto import LinkOptions, ProvisionedRoom, RoomDetails, RoomMember, RoomSpec
 from application.ports import JoinLinks, VideoProvider
-from application.provider_features import ProviderFeature
 from domain.privileges import Privilege
 
 
 class JitsiVideoProvider(VideoProvider, JoinLinks):
     name = "jitsi"
-    # Files, company backgrounds and transcriptions live on the Jitsi deployment, out of this service's reach.
-    features: frozenset[ProviderFeature] = frozenset()
 
     def __init__(self, settings: JitsiSettings | None = None) -> None:
         self._settings = settings or JitsiSettings()

@@ -26,7 +26,6 @@ from application.ports import (
     SessionTranscriptions,
     VideoProvider,
 )
-from application.provider_features import ProviderFeature
 from domain.privileges import Privilege
 
 T = TypeVar("T")
@@ -48,7 +47,6 @@ class KaleyraVideoProvider(
     """
 
     name = PROVIDER
-    features = frozenset(ProviderFeature)
 
     def __init__(
         self,
@@ -96,11 +94,10 @@ class KaleyraVideoProvider(
         if not room_id:
             raise ProviderError(PROVIDER, operation, "no room id in response")
         links = created.links()
-        missing = [m.provider_user_id for m in spec.members if m.provider_user_id not in links]
-        if missing:
-            raise ProviderError(PROVIDER, operation, f"no link for {len(missing)} participant(s)")
+        # A member without a link is the caller's to judge (RoomKeeper deletes such a room): the room exists either way.
         return ProvisionedRoom(
-            room_id=room_id, links={m.provider_user_id: links[m.provider_user_id] for m in spec.members}
+            room_id=room_id,
+            links={m.provider_user_id: links[m.provider_user_id] for m in spec.members if m.provider_user_id in links},
         )
 
     def personalise(self, link: str, options: LinkOptions) -> str:

@@ -10,7 +10,6 @@ from yarl import URL
 from application.dto import LinkOptions, ProvisionedRoom, RoomDetails, RoomSpec, SdkCredentials
 from application.errors import ProviderError
 from application.ports import Clock, JoinLinks, SdkCredentialIssuer, VideoProvider
-from application.provider_features import ProviderFeature
 from domain.privileges import Privilege
 
 OPERATIONS = frozenset({"create_user", "create_room", "delete_room", "room_details", "sdk_credentials"})
@@ -23,7 +22,6 @@ class InMemoryVideoProvider(VideoProvider, JoinLinks, SdkCredentialIssuer):
     """
 
     name = "memory"
-    features = frozenset(ProviderFeature)
 
     def __init__(self, *, clock: Clock | None = None, link_base: str = "https://video.invalid/rooms") -> None:
         self.users: dict[str, Privilege] = {}

@@ -51,7 +51,7 @@ def to_document(
         {
             "_id": oid,
             **_crud_fields(now, discarded=teleconsultation.discarded),
-            "bandyerRoomId": teleconsultation.room_id,
+            "bandyerRoomId": teleconsultation.provider_room_id,
             "participantsNumber": teleconsultation.participants_number,
             "participants": [_participant_entry(p) for p in teleconsultation.participants],
             "startDate": as_bson_datetime(teleconsultation.schedule.start),
@@ -67,7 +67,7 @@ def to_domain(document: TeleconsultationDocument) -> Teleconsultation:
         participants_number=document.participants_number,
         participants=tuple(_participant(entry) for entry in document.participants),
         schedule=Schedule(from_bson_datetime(document.start_date), from_bson_datetime(document.end_date)),
-        room_id=document.room_id,
+        provider_room_id=document.room_id,
         version=document.version,
         discarded=document.state != PUBLIC,
     )

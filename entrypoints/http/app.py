@@ -1,74 +1,58 @@
-"""Builds the Litestar application around a running set of services."""
+"""The service's ASGI application.
+
+Its lifespan opens the container's resources, resolves the graph and builds a Litestar app from the routes the
+container hands over (each with the use cases it calls), then runs the room sweeper beside it. Requests go to the
+Litestar app of the current run; before start-up and after shutdown the answer is 503. The same object can be
+started again (as test clients and ASGI tools do): each run gets a new graph.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
-from litestar import Litestar, Request, Response, get
-from litestar.datastructures import State
+from litestar import Litestar, Request, get
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
+from litestar.router import Router
 
-from entrypoints.container import Container
+from entrypoints.container import Container, opened_resources, resolved
 from entrypoints.http import limits
-from entrypoints.http.controllers import TeleconsultationController, issue_credentials
 from entrypoints.http.errors import EXCEPTION_HANDLERS
-from entrypoints.http.features import FEATURE_HANDLERS
 from entrypoints.http.observability import observe_requests
 from entrypoints.http.openapi import (
-    NOT_READY,
     ExactJsonRenderPlugin,
-    document_optional_bodies,
+    document_json_bodies,
     document_problem_details,
     with_exact_body_schemas,
 )
-from entrypoints.http.schemas import Status
-from entrypoints.http.service_slot import STATE_KEY, ServiceSlot
-from entrypoints.metrics import CONTENT_TYPE, ServiceMetrics
+from entrypoints.metrics import ServiceMetrics
+
+logger = logging.getLogger("teleconsultation")
+
+Routes = Sequence[Router | HTTPRouteHandler | Sequence[HTTPRouteHandler]]
+# The ASGI interface in its plain form: this class also speaks the lifespan protocol, which Litestar's types omit.
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+_NOT_STARTED = b'{"error":"the service is not running"}'
 
 
-def _probes(slot: ServiceSlot, metrics: ServiceMetrics) -> list[Callable[..., Any]]:
-    @get("/-/healthz", summary="Liveness probe", include_in_schema=True, sync_to_thread=False)
-    def healthz() -> Status:
-        return Status("OK")
-
-    @get("/-/ready", summary="Readiness probe: the store answers", include_in_schema=True, responses=NOT_READY)
-    async def ready() -> Response[Status]:
-        ok = await slot.services.store.ping()
-        return Response(Status("OK" if ok else "KO"), status_code=200 if ok else 503)
-
-    @get("/-/metrics", summary="Prometheus metrics", include_in_schema=False, sync_to_thread=False)
-    def prometheus() -> Response[bytes]:
-        return Response(metrics.render(), media_type=CONTENT_TYPE)
-
-    return [healthz, ready, prometheus]
-
-
-def create_app(container: Container) -> Litestar:
-    slot = ServiceSlot()
-    metrics: ServiceMetrics = container.metrics()
-
-    @asynccontextmanager
-    async def lifespan(_: Litestar) -> AsyncIterator[None]:
-        async with slot.running(container):
-            yield
+def build_litestar_app(routes: Routes, metrics: ServiceMetrics) -> Litestar:
+    """One run's Litestar app around the routes of a resolved graph."""
 
     @get("/documentation/json", summary="OpenAPI document", include_in_schema=False, sync_to_thread=False)
     def openapi_document(request: Request[Any, Any, Any]) -> dict[str, Any]:
         return with_exact_body_schemas(request.app.openapi_schema.to_schema())
 
+    handlers: list[Router | HTTPRouteHandler] = [openapi_document]
+    for group in routes:
+        handlers.extend(group if isinstance(group, Sequence) else [group])
     app = Litestar(
-        route_handlers=[
-            TeleconsultationController,
-            issue_credentials,
-            *FEATURE_HANDLERS,
-            openapi_document,
-            *_probes(slot, metrics),
-        ],
-        state=State({STATE_KEY: slot}),
+        route_handlers=handlers,
         exception_handlers=EXCEPTION_HANDLERS,
-        lifespan=[lifespan],
         # Routes that read a body declare their own limit (entrypoints/http/limits.py); all others accept none.
         request_max_body_size=limits.NO_BODY,
         before_request=limits.refuse_declared_oversize,
@@ -82,9 +66,80 @@ def create_app(container: Container) -> Litestar:
         debug=False,
         logging_config=None,  # logging is set up once by the entry point (JSON lines, see entrypoints/logs.py)
     )
-    document_optional_bodies(app)
+    document_json_bodies(app)
     document_problem_details(app)
     # Wrapped around Litestar's own handler rather than added as middleware, which Litestar runs only for matched
     # routes: a 404 or a 405 must carry a request id and be counted too. It also mends OPTIONS answers.
     app.asgi_handler = observe_requests(app.asgi_handler, metrics)
     return app
+
+
+@asynccontextmanager
+async def running_app(container: Container) -> AsyncIterator[Litestar]:
+    """The resources opened, the graph resolved into a Litestar app, and the room sweeper running beside it."""
+    async with opened_resources(container):
+        routes = await resolved(container.routes)
+        sweeper = await resolved(container.room_sweeper)
+        app = build_litestar_app(routes, container.metrics())
+        async with sweeper.running():
+            yield app
+
+
+class ServiceApp:
+    """The ASGI callable handed to the server."""
+
+    def __init__(self, container: Container) -> None:
+        self._container = container
+        self._app: Litestar | None = None
+
+    @property
+    def litestar(self) -> Litestar:
+        """The app of the current run (for tools that inspect it, such as the OpenAPI document's tests)."""
+        if self._app is None:
+            raise RuntimeError("the service is not running")
+        return self._app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        app = self._app
+        if app is None:
+            await _not_running(scope, send)
+            return
+        await app(scope, receive, send)  # type: ignore[arg-type]
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        async with AsyncExitStack() as stack:
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    try:
+                        self._app = await stack.enter_async_context(running_app(self._container))
+                    except Exception as error:  # the server prints the message and exits
+                        logger.debug("start-up failed", exc_info=error)
+                        await send({"type": "lifespan.startup.failed", "message": _startup_failure(error)})
+                        return
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    self._app = None
+                    await stack.aclose()
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+
+
+def _startup_failure(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+async def _not_running(scope: Scope, send: Send) -> None:
+    if scope["type"] != "http":
+        return
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(_NOT_STARTED)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": _NOT_STARTED})

@@ -1,51 +1,61 @@
-"""JSON request bodies held to the published schema: no lax conversions.
+"""JSON request bodies, decoded once and held to the published schema: no lax conversions.
 
-Litestar converts bodies in msgspec's lax mode, which is meant for query strings and forms: it took `"3600"`
-for an integer and `32513048` for a date-time. The OpenAPI document (and the original service's schema)
-refuse both, so every JSON body route first checks its body strictly, against the structs Litestar then uses.
-One lax rule stays, because JSON Schema has it too: a number with no fractional part, `2.0`, is an integer.
+msgspec's lax mode (Litestar's own conversion) would take `"3600"` for an integer and `32513048` for a date-time;
+the OpenAPI document (and the original service's schema) refuse both. One lax rule stays, because JSON Schema
+has it too: a number with no fractional part, `2.0`, is an integer. Routes read their body here rather than
+through Litestar's `data` argument, so that each body is decoded exactly once; the OpenAPI document learns the
+body type from the route's `opt` (see `json_body_route`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from litestar import Request
 from litestar.exceptions import ValidationException
 
-from entrypoints.http.limits import refuse_declared_oversize
+T = TypeVar("T")
 
-BodyCheck = Callable[[Request[Any, Any, Any]], Awaitable[None]]
+BODY_TYPE = "json_body"  # the key of a route's `opt` that names its body struct
+BODY_REQUIRED = "json_body_required"
 
 _LOCATION = " - at `$"
 # The API's bodies nest four levels deep; past this the walk below leaves values as they are, and the strict
 # conversion reports the first mismatch, which is always shallower.
 _DEEPEST_CONVERTED = 32
-_TOO_DEEP = {"source": "body", "key": "", "message": "the JSON document is nested too deeply"}
 
 
-def strictly_decoded(body_type: Any) -> BodyCheck:
-    """A `before_request` hook for a route whose body is `body_type`; it also keeps the route's size limit."""
+def json_body_route(body_type: type[Any], *, required: bool = True) -> dict[str, Any]:
+    """The `opt` of a route that reads a `body_type` JSON body with `read_json_body`."""
+    return {BODY_TYPE: body_type, BODY_REQUIRED: required}
 
-    async def check(request: Request[Any, Any, Any]) -> None:
-        await refuse_declared_oversize(request)
-        body = await request.body()  # read within the route's limit, and kept for Litestar
-        if not body:
-            return  # Litestar names a missing body, as for every route
-        try:
-            document = msgspec.json.decode(body)
-        except msgspec.DecodeError:
-            return  # not JSON msgspec can read (a ValidationError too, e.g. 1e400): Litestar words it
-        except RecursionError:
-            raise ValidationException(extra=[_TOO_DEEP]) from None  # Litestar's own decoding would answer 500
-        try:
-            msgspec.convert(_integral_floats_as_ints(document), body_type, strict=True)
-        except msgspec.ValidationError as error:
-            raise ValidationException(extra=[_problem(str(error))]) from None
 
-    return check
+async def read_json_body(request: Request[Any, Any, Any], body_type: type[T]) -> T | None:
+    """The body as `body_type`, read within the route's size limit; None when there is none.
+
+    Raises ValidationException (a 400) for anything that is not a JSON document of that type.
+    """
+    body = await request.body()
+    if not body:
+        return None
+    try:
+        document = msgspec.json.decode(body)
+    except msgspec.DecodeError as error:
+        raise ValidationException(extra=[_body_problem(f"the body is not a JSON document: {error}")]) from None
+    except RecursionError:
+        raise ValidationException(extra=[_body_problem("the JSON document is nested too deeply")]) from None
+    try:
+        return msgspec.convert(_integral_floats_as_ints(document), body_type, strict=True)
+    except msgspec.ValidationError as error:
+        raise ValidationException(extra=[_problem(str(error))]) from None
+
+
+async def required_json_body(request: Request[Any, Any, Any], body_type: type[T]) -> T:
+    body = await read_json_body(request, body_type)
+    if body is None:
+        raise ValidationException(extra=[_body_problem("a JSON body is required")])
+    return body
 
 
 def _integral_floats_as_ints(value: Any, depth: int = 0) -> Any:
@@ -58,6 +68,10 @@ def _integral_floats_as_ints(value: Any, depth: int = 0) -> Any:
     if isinstance(value, dict):
         return {key: _integral_floats_as_ints(item, depth + 1) for key, item in value.items()}
     return value
+
+
+def _body_problem(message: str) -> dict[str, str]:
+    return {"source": "body", "key": "", "message": message}
 
 
 def _problem(message: str) -> dict[str, str]:

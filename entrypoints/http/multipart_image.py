@@ -9,9 +9,9 @@ import multipart
 from litestar import Request
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 
-from application.company_settings import BackgroundImageSource
 from application.dto import BackgroundImage
 from application.errors import ContentTooLarge, InvalidRequest, UnsupportedMediaType
+from application.upload_background import BackgroundImageSource
 
 # Room for boundaries and part headers around the file in a request body.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024

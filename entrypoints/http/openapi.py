@@ -1,8 +1,8 @@
 """Keeps the published OpenAPI document true to what the service accepts and answers.
 
-Litestar documents every handler with its own validation-error body, loses some constraints of the bodies
-and always calls a request body required; the service answers with its own error bodies (or RFC 9457
-problem details when asked), validates with msgspec, and accepts a missing optional body.
+Litestar documents every handler with its own validation-error body and loses some constraints of the bodies;
+the service answers with its own error bodies (or RFC 9457 problem details when asked), and its routes read
+their JSON bodies themselves, decoded once by msgspec (entrypoints/http/bodies.py).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, 
 from litestar.routes import HTTPRoute
 
 from entrypoints.http import schemas
+from entrypoints.http.bodies import BODY_REQUIRED, BODY_TYPE
 from entrypoints.http.errors import PROBLEM_JSON
 from entrypoints.http.schemas import CrudError, ProblemDetails, ServiceError, Status
 
@@ -112,20 +113,24 @@ def _carries_an_error_body(response: OpenAPIResponse) -> bool:
     return any(isinstance(choice, Reference) and choice.ref in bodies for choice in choices)
 
 
-def document_optional_bodies(app: Litestar) -> None:
-    """Mark a request body optional when the handler has a default for it (Litestar always says required)."""
+def document_json_bodies(app: Litestar) -> None:
+    """The request body of every route that reads one with `read_json_body` (its `opt` names the struct)."""
     for route in app.routes:
         if not isinstance(route, HTTPRoute):
             continue
         path_item = (app.openapi_schema.paths or {}).get(route.path_format)
         for handler in route.route_handlers:
-            data = handler.parsed_fn_signature.parameters.get("data")
-            if path_item is None or data is None or not data.has_default:
+            body_type = handler.opt.get(BODY_TYPE)
+            if path_item is None or body_type is None:
                 continue
+            schema = Reference(ref=_REFERENCE.format(name=body_type.__name__))
             for method in handler.http_methods:
                 operation = _operation(path_item, method)
-                if operation is not None and isinstance(operation.request_body, RequestBody):
-                    operation.request_body.required = False
+                if operation is not None:
+                    operation.request_body = RequestBody(
+                        content={"application/json": OpenAPIMediaType(schema=schema)},
+                        required=handler.opt[BODY_REQUIRED],
+                    )
 
 
 def _operation(path_item: PathItem, method: str) -> Operation | None:

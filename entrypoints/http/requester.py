@@ -13,12 +13,13 @@ from application.dto import CallContext, Requester
 from application.errors import Unauthorized
 from application.ports import TokenVerifier
 
-# Always passed on to the services called on the caller's behalf, like the platform's own plugins do.
-ALWAYS_FORWARDED = ("x-request-id", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host")
+# Always passed on to the services called on the caller's behalf, like the platform's own plugins do. The request
+# id is not among them: every outbound adapter sends the id the service answers under (application/request_context).
+ALWAYS_FORWARDED = ("x-forwarded-for", "x-forwarded-proto", "x-forwarded-host")
 
 
 @dataclass(frozen=True, slots=True)
-class PathStep:
+class UserIdPathStep:
     source: str  # "object" | "json" | "array"
     extract: str | int
 
@@ -43,15 +44,21 @@ class RequesterReader:
         self,
         *,
         headers: IdentityHeaders,
-        user_id_path: Sequence[PathStep] | None = None,
+        user_id_path: Sequence[UserIdPathStep] | None = None,
         verifier: TokenVerifier | None = None,
         forwarded: Sequence[str] = (),
     ) -> None:
         self._headers = headers
-        self._path = tuple(user_id_path or (PathStep("object", "headers"), PathStep("object", headers.user_id)))
+        self._path = tuple(
+            user_id_path or (UserIdPathStep("object", "headers"), UserIdPathStep("object", headers.user_id))
+        )
         # The usual path names one header: read just that header, not a map of all of them, on every poll.
-        self._header_step: tuple[bytes, tuple[PathStep, ...]] | None = None
-        if len(self._path) >= 2 and self._path[0] == PathStep("object", "headers") and self._path[1].source == "object":
+        self._header_step: tuple[bytes, tuple[UserIdPathStep, ...]] | None = None
+        if (
+            len(self._path) >= 2
+            and self._path[0] == UserIdPathStep("object", "headers")
+            and self._path[1].source == "object"
+        ):
             # As `follow` would see the name in the request object, whose header names are lower-cased.
             self._header_step = (_header_name(str(self._path[1].extract), lower=False), self._path[2:])
         self._groups_header = _header_name(headers.groups)
@@ -90,7 +97,7 @@ class RequesterReader:
         return Requester(user_ids=(identity.user_id,), groups=identity.groups)
 
 
-def follow(path: Sequence[PathStep], item: Any) -> Any:
+def follow(path: Sequence[UserIdPathStep], item: Any) -> Any:
     """Apply `userIdPathInRequest` steps; a step that does not fit gives None."""
     for step in path:
         if step.source == "json":
@@ -137,7 +144,7 @@ def _header(request: Request[Any, Any, Any], name: bytes, *, last: bool) -> str 
     return None if found is None else str(found.decode("latin-1"))
 
 
-def _request_object(request: Request[Any, Any, Any], first_step: PathStep) -> dict[str, Any]:
+def _request_object(request: Request[Any, Any, Any], first_step: UserIdPathStep) -> dict[str, Any]:
     """The parts of the request a path can reach (the original exposes the Fastify request).
 
     Only the part the first step names is built: a path cannot reach the others, and this runs on every poll.

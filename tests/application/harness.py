@@ -1,30 +1,25 @@
-"""Use cases wired to in-memory adapters, the way the composition root wires the real ones."""
+"""The use cases as the composition root wires them, with the in-memory adapters swapped in by its overrides."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
+
+import msgspec
+from dependency_injector import providers
 
 from adapters.memory.call_features import InMemoryCallFeatures
 from adapters.memory.clock import FixedClock
 from adapters.memory.store import InMemoryStore
 from adapters.memory.video_provider import InMemoryVideoProvider
 from adapters.mongo.lifecycle import MongoStore
-from application.company_settings import SetDefaultBackground, SettingsAdmins, UploadCompanyBackground
-from application.create_teleconsultation import CreateTeleconsultation, CreateTeleconsultationCommand
-from application.delete_teleconsultation import DeleteTeleconsultation
-from application.delete_uploads import DeleteCallUploads
+from application.create_teleconsultation import CreateTeleconsultationCommand
 from application.dto import ParticipantInput, RosterInput
-from application.get_teleconsultation import GetTeleconsultationAccess
-from application.get_transcription import GetTranscription
-from application.identities import StandaloneIdentities
-from application.provider_features import ProviderFeature
-from application.provider_users import ProviderUsers
-from application.rooms import RoomKeeper
-from application.roster import RosterBuilder
-from application.update_teleconsultation import UpdateTeleconsultation
-from domain.duration_policy import DurationPolicy
 from domain.privileges import PrivilegePolicy
+from entrypoints.container import Container, VideoPorts
+from entrypoints.service_config import DEFAULT_CONFIG, PrivilegeConfig, PrivilegesConfig
+from entrypoints.settings import Settings, StoreSettings
 from tests.builders import T0
 
 POLICY = PrivilegePolicy(
@@ -32,6 +27,13 @@ POLICY = PrivilegePolicy(
     plus_groups=frozenset({"doctor"}),
     basic_tools={"chat": True},
     plus_tools={"chat": True, "whiteboard": True},
+)
+CONFIG = msgspec.structs.replace(
+    DEFAULT_CONFIG,
+    privileges=PrivilegesConfig(
+        basic=PrivilegeConfig(groups=["patient"], tools={"chat": True}),
+        plus=PrivilegeConfig(groups=["doctor"], tools={"chat": True, "whiteboard": True}),
+    ),
 )
 
 
@@ -56,14 +58,15 @@ def create_command(
 
 
 class FeaturelessProvider(InMemoryVideoProvider):
-    """A provider that declares none of the optional features, as Jitsi does."""
+    """A provider that offers none of the optional feature ports, as Jitsi does."""
 
     name = "bare"
-    features: frozenset[ProviderFeature] = frozenset()
 
 
 @dataclass
 class Harness:
+    """The container's graph on the memory store, the memory provider and a fixed clock; no network at all."""
+
     immutable_period: timedelta = timedelta(0)
     unlimited: bool = True
     links_bound_to_schedule: bool = False
@@ -76,58 +79,46 @@ class Harness:
     delete_uploads_enabled: bool = True
     records_calls: bool = True
     transcription_max_bytes: int = 1000
+    # The room details cache is part of the graph, off by default so that each read sees the provider's state.
+    room_details_cache: timedelta = timedelta(0)
 
     def __post_init__(self) -> None:
-        durations = DurationPolicy(unlimited=self.unlimited)
-        self.rooms = RoomKeeper(
-            provider=self.provider,
-            cleanups=self.store.cleanups,
-            privileges=POLICY,
-            durations=durations,
+        settings = Settings(
+            video_provider="memory",
+            store=StoreSettings(backend="memory"),
+            unlimited_teleconsultation=self.unlimited,
             immutable_period=self.immutable_period,
-            clock=self.clock,
+            room_details_cache=self.room_details_cache,
+            delete_uploads=self.delete_uploads_enabled,
+            recording_type="manual" if self.records_calls else "none",
+            transcription_max_bytes=self.transcription_max_bytes,
         )
-        self.provider_users = ProviderUsers(user_ids=self.store.user_ids, provider=self.provider, clock=self.clock)
-        self.roster = RosterBuilder(identities=StandaloneIdentities(POLICY), provider_users=self.provider_users)
-        self.create = CreateTeleconsultation(
-            repository=self.store.teleconsultations, roster=self.roster, rooms=self.rooms, durations=durations
+        config = msgspec.structs.replace(
+            CONFIG,
+            groupsWithBackgroundList=sorted(self.background_groups),
+            settingsAdminGroups=sorted(self.admin_groups),
         )
-        self.update = UpdateTeleconsultation(
-            repository=self.store.teleconsultations,
-            roster=self.roster,
-            rooms=self.rooms,
-            durations=durations,
-            clock=self.clock,
-            immutable_period=self.immutable_period,
-            links_bound_to_schedule=self.links_bound_to_schedule,
-        )
-        self.get = GetTeleconsultationAccess(
-            repository=self.store.teleconsultations,
-            provider=self.provider,
-            links=self.provider,
-            clock=self.clock,
-            immutable_period=self.immutable_period,
-            background_groups=self.background_groups,
-        )
-        self.delete = DeleteTeleconsultation(repository=self.store.teleconsultations, rooms=self.rooms)
-        self._wire_call_features()
+        self.container = container = Container(settings=settings, service_config=config)
+        container.clock.override(providers.Object(self.clock))
+        container.store.override(providers.Object(self.store))
+        container.http_session.override(providers.Object(None))  # nothing here may call out
+        container.video.override(providers.Object(self._video_ports()))
+        self.rooms = container.rooms()
+        self.provider_users = container.provider_users()
+        self.roster = container.roster()
+        self.create = container.create_teleconsultation()
+        self.update = container.update_teleconsultation()
+        self.get = container.get_teleconsultation_access()
+        self.delete = container.delete_teleconsultation()
+        self.delete_uploads = container.delete_call_uploads()
+        self.upload_background = container.upload_company_background()
+        self.set_background = container.set_default_background()
+        self.transcription = container.get_transcription()
 
-    def _wire_call_features(self) -> None:
-        self.delete_uploads = DeleteCallUploads(
-            repository=self.store.teleconsultations,
-            provider=self.provider,
-            uploads=self.features,
-            enabled=self.delete_uploads_enabled,
-        )
-        admins = SettingsAdmins(self.admin_groups)
-        self.upload_background = UploadCompanyBackground(
-            admins=admins, provider=self.provider, backgrounds=self.features
-        )
-        self.set_background = SetDefaultBackground(admins=admins, provider=self.provider, backgrounds=self.features)
-        self.transcription = GetTranscription(
-            repository=self.store.teleconsultations,
-            provider=self.provider,
-            transcriptions=self.features,
-            recording_enabled=self.records_calls,
-            max_bytes=self.transcription_max_bytes,
+    def _video_ports(self) -> VideoPorts:
+        if isinstance(self.provider, FeaturelessProvider):
+            return VideoPorts(self.provider, self.provider, self.links_bound_to_schedule)
+        features: Any = self.features
+        return VideoPorts(
+            self.provider, self.provider, self.links_bound_to_schedule, self.provider, features, features, features
         )

@@ -91,7 +91,7 @@ class LifecycleInvariants(RuleBasedStateMachine):
             assert [(p.user_id, p.groups, p.full_name, p.language) for p in stored.participants] == [
                 (p.user_id, p.groups, p.full_name, p.language) for p in accepted.roster.data
             ]
-            assert (stored.room_id is not None) == accepted.complete, "a complete roster must have its room"
+            assert (stored.provider_room_id is not None) == accepted.complete, "a complete roster must have its room"
             if stored.is_complete:
                 assert any(p.privilege is Privilege.PLUS for p in stored.participants), "no plus user"
 
@@ -99,12 +99,14 @@ class LifecycleInvariants(RuleBasedStateMachine):
     def every_room_belongs_to_one_live_teleconsultation_or_awaits_deletion(self) -> None:
         live = self.run(self.live())
         pending = set(self.run(self.h.store.cleanups.pending(EVERYTHING)))
-        owners = Counter(t.room_id for t in live.values() if t.room_id is not None)
+        owners = Counter(t.provider_room_id for t in live.values() if t.provider_room_id is not None)
         for teleconsultation in live.values():
-            if teleconsultation.room_id is None:
+            if teleconsultation.provider_room_id is None:
                 continue
-            assert teleconsultation.room_id in self.provider.rooms, "a stored room does not exist at the provider"
-            opened_for = self.provider.rooms[teleconsultation.room_id]
+            assert teleconsultation.provider_room_id in self.provider.rooms, (
+                "a stored room does not exist at the provider"
+            )
+            opened_for = self.provider.rooms[teleconsultation.provider_room_id]
             assert {m.provider_user_id for m in opened_for.members} == {
                 p.provider_user_id for p in teleconsultation.participants
             }
@@ -136,7 +138,7 @@ class LifecycleInvariants(RuleBasedStateMachine):
         participant = stored.participant([user_id])
         assert participant is not None
         assert access.provider_user_id == participant.provider_user_id
-        room_exists = stored.room_id is not None and stored.room_id in self.provider.rooms
+        room_exists = stored.provider_room_id is not None and stored.provider_room_id in self.provider.rooms
         window_open = self.h.clock.now() >= stored.schedule.start - self.h.immutable_period
         if room_exists and window_open:
             assert access.access_link is not None, "the link is hidden inside the window"
@@ -145,7 +147,7 @@ class LifecycleInvariants(RuleBasedStateMachine):
             assert _undecorated(access.access_link) == _undecorated(participant.access_link)
         else:
             assert access.access_link is None, "a link was shown outside the window or without a room"
-        assert (access.details is None) == (stored.room_id is None)
+        assert (access.details is None) == (stored.provider_room_id is None)
 
     def check_links_work_throughout_the_window(self, schedule: Schedule, opened_for: RoomSpec) -> None:
         """Links like Jitsi's tokens work only inside the window their room was opened for (from its opening

@@ -11,7 +11,7 @@ from tests.application.harness import FeaturelessProvider, Harness, create_comma
 
 async def planned_room(h: Harness) -> tuple[str, str]:
     teleconsultation_id = await h.create.execute(create_command(doctor(), patient()))
-    room_id = (await h.store.teleconsultations.get(teleconsultation_id)).room_id
+    room_id = (await h.store.teleconsultations.get(teleconsultation_id)).provider_room_id
     assert room_id is not None
     return teleconsultation_id, room_id
 
@@ -58,8 +58,8 @@ async def test_deletions_run_in_parallel_but_never_more_than_the_bound(concurren
         h.features.add_upload(room_id)
     use_case = DeleteCallUploads(
         repository=h.store.teleconsultations,
-        provider=h.provider,
         uploads=h.features,
+        provider_name="memory",
         enabled=True,
         concurrency=concurrency,
     )
@@ -95,5 +95,9 @@ def test_the_concurrency_must_allow_progress() -> None:
     h = Harness()
     with pytest.raises(ValueError, match="concurrency"):
         DeleteCallUploads(
-            repository=h.store.teleconsultations, provider=h.provider, uploads=h.features, enabled=True, concurrency=0
+            repository=h.store.teleconsultations,
+            uploads=h.features,
+            provider_name="memory",
+            enabled=True,
+            concurrency=0,
         )

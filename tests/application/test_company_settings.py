@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from application.company_settings import MAX_BACKGROUND_BYTES, SettingsAdmins, is_jpeg
 from application.dto import BackgroundImage, Requester
 from application.errors import (
     ContentTooLarge,
@@ -14,6 +13,8 @@ from application.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
+from application.settings_admins import SettingsAdmins
+from application.upload_background import MAX_BACKGROUND_BYTES, is_jpeg
 from tests.application.harness import FeaturelessProvider, Harness
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF" + bytes(100)

@@ -71,7 +71,7 @@ async def test_a_failed_attempt_does_not_poison_the_key() -> None:
         await create.execute(create_command(doctor(), patient()), key())
     retried = await create.execute(create_command(doctor(), patient()), key())
     assert not retried.replayed
-    assert (await h.store.teleconsultations.get(retried.teleconsultation_id)).room_id in h.provider.rooms
+    assert (await h.store.teleconsultations.get(retried.teleconsultation_id)).provider_room_id in h.provider.rooms
 
 
 async def test_keys_expire_after_their_ttl() -> None:
@@ -92,7 +92,7 @@ async def test_a_creation_whose_outcome_cannot_be_recorded_still_succeeds() -> N
 
     h.store.idempotency.finish = store_down  # type: ignore[method-assign,assignment]
     created = await idempotent(h).execute(create_command(doctor(), patient()), key())
-    assert (await h.store.teleconsultations.get(created.teleconsultation_id)).room_id in h.provider.rooms
+    assert (await h.store.teleconsultations.get(created.teleconsultation_id)).provider_room_id in h.provider.rooms
 
 
 def test_the_stored_key_names_neither_the_key_nor_its_sender() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -20,8 +21,8 @@ async def test_a_complete_roster_gets_a_room_with_one_link_each() -> None:
     h = Harness()
     teleconsultation_id = await h.create.execute(create_command(doctor(), patient()))
     stored = await h.store.teleconsultations.get(teleconsultation_id)
-    assert stored.room_id in h.provider.rooms
-    spec = h.provider.rooms[stored.room_id]
+    assert stored.provider_room_id in h.provider.rooms
+    spec = h.provider.rooms[stored.provider_room_id]
     assert {(m.privilege, m.tools is not None) for m in spec.members} == {
         (Privilege.PLUS, True),
         (Privilege.BASIC, True),
@@ -35,15 +36,15 @@ async def test_limited_rooms_carry_the_duration() -> None:
     h = Harness(unlimited=False)
     teleconsultation_id = await h.create.execute(create_command(doctor(), patient()))
     stored = await h.store.teleconsultations.get(teleconsultation_id)
-    assert stored.room_id is not None
-    assert h.provider.rooms[stored.room_id].duration_seconds == 3600
+    assert stored.provider_room_id is not None
+    assert h.provider.rooms[stored.provider_room_id].duration_seconds == 3600
 
 
 async def test_an_incomplete_roster_creates_provider_users_but_no_room() -> None:
     h = Harness()
     teleconsultation_id = await h.create.execute(create_command(doctor(), number=3))
     stored = await h.store.teleconsultations.get(teleconsultation_id)
-    assert stored.room_id is None
+    assert stored.provider_room_id is None
     assert not h.provider.rooms
     assert (await h.store.user_ids.find("doc-1")) is not None
 
@@ -112,19 +113,19 @@ async def test_completing_the_roster_by_patch_creates_the_room() -> None:
     teleconsultation_id = await h.create.execute(create_command(doctor(), number=2))
     await h.update.execute(UpdateTeleconsultationCommand(teleconsultation_id, roster=roster(doctor(), patient())))
     stored = await h.store.teleconsultations.get(teleconsultation_id)
-    assert stored.room_id is not None
+    assert stored.provider_room_id is not None
     assert stored.version == 2
 
 
 async def test_changing_the_roster_replaces_the_room_and_deletes_the_old_one_after_saving() -> None:
     h = Harness()
     teleconsultation_id = await h.create.execute(create_command(doctor(), patient()))
-    old_room = (await h.store.teleconsultations.get(teleconsultation_id)).room_id
+    old_room = (await h.store.teleconsultations.get(teleconsultation_id)).provider_room_id
     await h.update.execute(
         UpdateTeleconsultationCommand(teleconsultation_id, roster=roster(doctor(), patient("pat-2")))
     )
     stored = await h.store.teleconsultations.get(teleconsultation_id)
-    assert stored.room_id not in (None, old_room)
+    assert stored.provider_room_id not in (None, old_room)
     assert old_room in h.provider.deleted_rooms
 
 
@@ -136,7 +137,7 @@ async def test_moving_the_start_keeps_the_duration_and_the_room() -> None:
     after = await h.store.teleconsultations.get(teleconsultation_id)
     assert after.schedule.start == T0 + timedelta(hours=3)
     assert after.schedule.duration == timedelta(hours=1)
-    assert after.room_id == before.room_id
+    assert after.provider_room_id == before.provider_room_id
 
 
 async def test_changes_are_refused_from_the_immutable_period_before_the_start() -> None:
@@ -158,7 +159,7 @@ async def test_the_loser_of_a_concurrent_update_gets_a_conflict_and_its_new_room
     assert sorted(type(r).__name__ for r in results) == ["ConcurrentUpdate", "NoneType"]
     stored = await h.store.teleconsultations.get(teleconsultation_id)
     live_rooms = set(h.provider.rooms) - set(h.provider.deleted_rooms)
-    assert live_rooms == {stored.room_id}
+    assert live_rooms == {stored.provider_room_id}
     assert isinstance(next(r for r in results if r is not None), ConcurrentUpdate)
 
 
@@ -184,7 +185,7 @@ async def test_the_link_is_given_only_to_participants_and_only_once_the_window_o
 async def test_deleting_trashes_and_deletes_the_room() -> None:
     h = Harness()
     teleconsultation_id = await h.create.execute(create_command(doctor(), patient()))
-    room = (await h.store.teleconsultations.get(teleconsultation_id)).room_id
+    room = (await h.store.teleconsultations.get(teleconsultation_id)).provider_room_id
     await h.delete.execute(teleconsultation_id)
     assert room in h.provider.deleted_rooms
     with pytest.raises(NotFound):
@@ -196,7 +197,7 @@ async def test_deleting_trashes_and_deletes_the_room() -> None:
 async def test_a_failed_room_deletion_is_queued_and_swept_later() -> None:
     h = Harness()
     teleconsultation_id = await h.create.execute(create_command(doctor(), patient()))
-    room = (await h.store.teleconsultations.get(teleconsultation_id)).room_id
+    room = (await h.store.teleconsultations.get(teleconsultation_id)).provider_room_id
     h.provider.fail_next("delete_room")
     await h.delete.execute(teleconsultation_id)
     assert await h.store.cleanups.pending(10) == [room]
@@ -208,7 +209,7 @@ async def test_a_failed_room_deletion_is_queued_and_swept_later() -> None:
 async def test_a_delete_that_loses_to_a_concurrent_change_is_refused_and_the_change_stays() -> None:
     h = Harness()
     teleconsultation_id = await h.create.execute(create_command(doctor(), patient()))
-    room = (await h.store.teleconsultations.get(teleconsultation_id)).room_id
+    room = (await h.store.teleconsultations.get(teleconsultation_id)).provider_room_id
     results = await asyncio.gather(
         h.update.execute(UpdateTeleconsultationCommand(teleconsultation_id, duration_seconds=1800)),
         h.delete.execute(teleconsultation_id),
@@ -218,5 +219,23 @@ async def test_a_delete_that_loses_to_a_concurrent_change_is_refused_and_the_cha
     assert isinstance(results[1], ConcurrentUpdate)
     stored = await h.store.teleconsultations.get(teleconsultation_id)
     assert stored.schedule.duration == timedelta(seconds=1800)
-    assert set(h.provider.rooms) == {stored.room_id}  # the change's new room; the one it replaced is gone
+    assert set(h.provider.rooms) == {stored.provider_room_id}  # the change's new room; the one it replaced is gone
     assert room in h.provider.deleted_rooms
+
+
+async def test_moving_only_the_start_of_an_appointment_with_a_fraction_of_a_second_keeps_its_room() -> None:
+    h = Harness()
+    command = create_command(doctor(), patient())
+    start = command.start
+    teleconsultation_id = await h.create.execute(
+        replace(command, duration_seconds=None, end=start + timedelta(hours=1, milliseconds=500))
+    )
+    before = await h.store.teleconsultations.get(teleconsultation_id)
+
+    await h.update.execute(UpdateTeleconsultationCommand(teleconsultation_id, start=start + timedelta(days=1)))
+
+    after = await h.store.teleconsultations.get(teleconsultation_id)
+    assert after.provider_room_id == before.provider_room_id
+    assert [p.access_link for p in after.participants] == [p.access_link for p in before.participants]
+    assert after.schedule.duration == timedelta(hours=1, milliseconds=500)
+    assert h.provider.deleted_rooms == []

@@ -11,7 +11,7 @@ import pytest
 from adapters.memory.video_provider import InMemoryVideoProvider
 from application.errors import ProviderUnavailable, StoreUnavailable
 from application.rooms import RoomKeeper
-from domain.duration_policy import DurationPolicy
+from domain.teleconsultation import SchedulingRules
 from tests.application.harness import POLICY, Harness, create_command, doctor, patient
 
 
@@ -48,7 +48,7 @@ async def queued_rooms(h: Harness, count: int) -> list[str]:
     rooms = []
     for n in range(count):
         teleconsultation_id = await h.create.execute(create_command(doctor(f"doc-{n}"), patient(f"pat-{n}")))
-        rooms.append((await h.store.teleconsultations.get(teleconsultation_id)).room_id)
+        rooms.append((await h.store.teleconsultations.get(teleconsultation_id)).provider_room_id)
         h.provider.fail_next("delete_room")
         await h.delete.execute(teleconsultation_id)
     assert await h.store.cleanups.pending(100) == rooms
@@ -61,8 +61,7 @@ def keeper(h: Harness, sweeper_id: str) -> RoomKeeper:
         provider=h.provider,
         cleanups=h.store.cleanups,
         privileges=POLICY,
-        durations=DurationPolicy(),
-        immutable_period=timedelta(0),
+        rules=SchedulingRules(),
         clock=h.clock,
         sweeper_id=sweeper_id,
     )
@@ -119,7 +118,7 @@ async def test_a_room_that_cannot_even_be_queued_does_not_fail_the_finished_requ
 ) -> None:
     h = Harness()
     teleconsultation_id = await h.create.execute(create_command(doctor(), patient()))
-    room = (await h.store.teleconsultations.get(teleconsultation_id)).room_id
+    room = (await h.store.teleconsultations.get(teleconsultation_id)).provider_room_id
 
     async def store_down(_: str) -> None:
         raise StoreUnavailable("down")

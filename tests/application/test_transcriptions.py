@@ -18,7 +18,7 @@ from tests.application.harness import FeaturelessProvider, Harness, create_comma
 
 async def with_room(h: Harness) -> tuple[str, str]:
     teleconsultation_id = await h.create.execute(create_command(doctor(), patient()))
-    room_id = (await h.store.teleconsultations.get(teleconsultation_id)).room_id
+    room_id = (await h.store.teleconsultations.get(teleconsultation_id)).provider_room_id
     assert room_id is not None
     return teleconsultation_id, room_id
 
@@ -86,8 +86,8 @@ def test_the_size_limit_must_be_positive() -> None:
     with pytest.raises(ValueError, match="max_bytes"):
         GetTranscription(
             repository=h.store.teleconsultations,
-            provider=h.provider,
             transcriptions=h.features,
+            provider_name="memory",
             recording_enabled=True,
             max_bytes=0,
         )

@@ -8,10 +8,11 @@ from hypothesis import strategies as st
 
 from domain.errors import InvalidRoster, NoConfiguredGroup, NoPlusUser, TeleconsultationLocked
 from domain.privileges import Privilege, PrivilegePolicy
-from domain.teleconsultation import Teleconsultation
-from tests.builders import T0, make_participant, make_schedule, make_teleconsultation
+from domain.teleconsultation import SchedulingRules, Teleconsultation
+from tests.builders import T0, make_participant, make_teleconsultation
 
 privileges = st.sampled_from(list(Privilege))
+RULES = SchedulingRules()
 
 
 @st.composite
@@ -54,15 +55,16 @@ def test_the_link_appears_exactly_when_changes_stop_being_accepted(
             "room-1", {p.provider_user_id: f"https://video.invalid/{p.user_id}" for p in roster}
         )
     now = T0 + offset
-    locked = teleconsultation.is_locked(now, period)
-    link = teleconsultation.visible_link(teleconsultation.participants[0], now, period)
+    rules = SchedulingRules(immutable_period=period)
+    locked = teleconsultation.is_locked(now, rules)
+    link = teleconsultation.visible_link(teleconsultation.participants[0], now, rules)
     assert locked == (complete and now >= T0 - period)
     assert (link is not None) == (locked and complete and has_room)
     if locked:
         with pytest.raises(TeleconsultationLocked):
-            teleconsultation.revise(now=now, immutable_period=period, schedule=make_schedule(T0 + timedelta(days=1)))
+            teleconsultation.revision(now=now, rules=rules, start=T0 + timedelta(days=1))
     else:
-        teleconsultation.revise(now=now, immutable_period=period)
+        teleconsultation.revision(now=now, rules=rules).apply()
 
 
 def test_plus_beats_basic_and_unknown_groups_are_named() -> None:
@@ -97,17 +99,15 @@ def _complete_with_room() -> Teleconsultation:
 def test_changing_participants_or_duration_replaces_the_room() -> None:
     early = T0 - timedelta(days=1)
     teleconsultation = _complete_with_room()
-    change = teleconsultation.revise(now=early, immutable_period=timedelta(0), schedule=make_schedule(minutes=30))
+    change = teleconsultation.revision(now=early, rules=RULES, duration_seconds=30 * 60).apply()
     assert change.obsolete_room_id == "room-1"
     assert change.needs_new_room
-    assert teleconsultation.room_id is None
+    assert teleconsultation.provider_room_id is None
     assert all(p.access_link is None for p in teleconsultation.participants)
 
     teleconsultation = _complete_with_room()
     new_roster = (make_participant("doc-1"), make_participant("pat-2", Privilege.BASIC))
-    change = teleconsultation.revise(
-        now=early, immutable_period=timedelta(0), participants=new_roster, participants_number=2
-    )
+    change = teleconsultation.revision(now=early, rules=RULES).apply(participants=new_roster, participants_number=2)
     assert change.obsolete_room_id == "room-1"
     assert change.needs_new_room
 
@@ -115,15 +115,13 @@ def test_changing_participants_or_duration_replaces_the_room() -> None:
 def test_moving_the_start_or_renaming_keeps_the_room_and_the_links() -> None:
     early = T0 - timedelta(days=1)
     teleconsultation = _complete_with_room()
-    change = teleconsultation.revise(
-        now=early, immutable_period=timedelta(0), schedule=make_schedule(T0 + timedelta(hours=2))
-    )
+    change = teleconsultation.revision(now=early, rules=RULES, start=T0 + timedelta(hours=2)).apply()
     assert change.obsolete_room_id is None
     assert not change.needs_new_room
     renamed = tuple(make_participant(p.user_id, p.privilege, full_name="Other") for p in teleconsultation.participants)
-    change = teleconsultation.revise(now=early, immutable_period=timedelta(0), participants=renamed)
+    change = teleconsultation.revision(now=early, rules=RULES).apply(participants=renamed)
     assert change.obsolete_room_id is None
-    assert teleconsultation.room_id == "room-1"
+    assert teleconsultation.provider_room_id == "room-1"
     assert all(p.access_link for p in teleconsultation.participants)
     assert {p.full_name for p in teleconsultation.participants} == {"Other"}
 
@@ -131,7 +129,7 @@ def test_moving_the_start_or_renaming_keeps_the_room_and_the_links() -> None:
 def test_shrinking_the_expected_number_below_the_known_ones_is_refused_and_growing_it_drops_the_room() -> None:
     early = T0 - timedelta(days=1)
     teleconsultation = _complete_with_room()
-    change = teleconsultation.revise(now=early, immutable_period=timedelta(0), participants_number=3)
+    change = teleconsultation.revision(now=early, rules=RULES).apply(participants_number=3)
     assert change.obsolete_room_id == "room-1"
     assert not change.needs_new_room
     assert not teleconsultation.is_complete

@@ -80,8 +80,8 @@ async def audit_rooms(
             teleconsultation = await repository.get(teleconsultation_id)
         except NotFound:
             continue
-        if teleconsultation.room_id is not None:
-            referenced.add(teleconsultation.room_id)
+        if teleconsultation.provider_room_id is not None:
+            referenced.add(teleconsultation.provider_room_id)
     return len(at_provider - referenced), len(referenced - at_provider)
 
 

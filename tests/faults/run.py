@@ -27,7 +27,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from inspect import isawaitable
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +35,9 @@ from dependency_injector import providers
 from adapters.kaleyra import KaleyraSettings
 from adapters.memory.clock import FixedClock
 from application.rooms import RoomKeeper
-from entrypoints.container import Container
+from entrypoints.container import Container, resolved
 from entrypoints.gateways import Store
-from entrypoints.http.app import create_app
+from entrypoints.http.app import ServiceApp
 from entrypoints.service_config import DEFAULT_CONFIG
 from entrypoints.settings import Settings, StoreSettings
 from tests.builders import T0
@@ -74,8 +73,8 @@ async def run_faults(options: FaultOptions) -> FaultReport:
         workload = Workload(client, random.Random(options.seed), report)
         await workload.run(options.operations, options.concurrency)
         state.failure_rate = 0.0
-        rooms: RoomKeeper = await _resolved(container.rooms)
-        store: Store = await _resolved(container.store)
+        rooms: RoomKeeper = await resolved(container.rooms)
+        store: Store = await resolved(container.store)
         report.provider_calls = len(state.calls)
         report.faults_injected = state.injected
         report.queued_deletions = len(await store.cleanups.pending(EVERYTHING))
@@ -92,7 +91,7 @@ async def _service(options: FaultOptions, kaleyra_url: str) -> AsyncIterator[tup
         container = Container(settings=_settings(options, kaleyra_url, Path(data_dir)), service_config=DEFAULT_CONFIG)
         # Two days before the appointments: nothing is locked by the immutable period.
         container.clock.override(providers.Object(FixedClock(T0 - timedelta(days=2))))
-        async with serve_app(create_app(container)) as client:
+        async with serve_app(ServiceApp(container)) as client:
             yield client, container
 
 
@@ -114,11 +113,6 @@ def _settings(options: FaultOptions, kaleyra_url: str, data_dir: Path) -> Settin
         provider_timeout_seconds=timeout,
         store=StoreSettings(backend=backend, embedded_data_dir=data_dir),
     )
-
-
-async def _resolved(provider: Any) -> Any:
-    value = provider()
-    return await value if isawaitable(value) else value
 
 
 def main(argv: list[str] | None = None) -> int:

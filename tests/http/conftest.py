@@ -15,13 +15,12 @@ import httpx
 import pytest
 import uvicorn
 from dependency_injector import providers
-from litestar import Litestar
 
 from adapters.identity import AuthServiceSettings
 from adapters.kaleyra import KaleyraSettings
 from adapters.memory.clock import FixedClock
 from entrypoints.container import Container
-from entrypoints.http.app import create_app
+from entrypoints.http.app import ServiceApp
 from entrypoints.logs import OWN_LOGGERS, JsonFormatter
 from entrypoints.service_config import DEFAULT_CONFIG, ServiceConfig
 from entrypoints.settings import IdentitySettings, Settings, StoreSettings
@@ -75,12 +74,12 @@ async def serve(
     """
     container = container or Container(settings=settings, service_config=config)
     container.clock.override(providers.Object(clock))
-    async with serve_app(create_app(container)) as client:
+    async with serve_app(ServiceApp(container)) as client:
         yield client
 
 
 @asynccontextmanager
-async def serve_app(app: Litestar) -> AsyncIterator[Client]:
+async def serve_app(app: ServiceApp) -> AsyncIterator[Client]:
     """Run an app under uvicorn on a free loopback port, in the test's own event loop."""
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_level="warning"))
     task = asyncio.create_task(server.serve())

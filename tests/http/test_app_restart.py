@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from entrypoints.container import Container
-from entrypoints.http.app import create_app
+from entrypoints.http.app import ServiceApp
 from entrypoints.service_config import DEFAULT_CONFIG
 from tests.fakes.kaleyra_server import FakeKaleyraServer
 from tests.http.conftest import kaleyra_settings, serve_app
@@ -13,7 +13,7 @@ from tests.http.test_teleconsultation_api import body, doctor, patient
 async def test_a_restarted_app_opens_new_resources_instead_of_using_closed_ones(
     fake_kaleyra: FakeKaleyraServer,
 ) -> None:
-    app = create_app(Container(settings=kaleyra_settings(fake_kaleyra), service_config=DEFAULT_CONFIG))
+    app = ServiceApp(Container(settings=kaleyra_settings(fake_kaleyra), service_config=DEFAULT_CONFIG))
     for run in ("first", "second"):
         async with serve_app(app) as client:
             created = await client.post("/teleconsultation", json=body(doctor(), patient()))

@@ -8,7 +8,7 @@ import pytest
 from msgspec.structs import replace as replace_struct
 
 from adapters.memory.clock import FixedClock
-from application.company_settings import MAX_BACKGROUND_BYTES
+from application.upload_background import MAX_BACKGROUND_BYTES
 from entrypoints.service_config import DEFAULT_CONFIG
 from tests.fakes.kaleyra_server import FakeKaleyraServer
 from tests.http.conftest import Client, kaleyra_settings, serve

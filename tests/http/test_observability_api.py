@@ -80,7 +80,7 @@ async def test_metrics_count_requests_by_route_template_and_provider_calls_by_ou
         await client.get(f"/teleconsultation/{room_id}/no-such-route")
         metrics = (await client.get("/-/metrics")).text
         assert served(metrics, "POST", "/teleconsultation", 201) == 1
-        assert served(metrics, "GET", "/teleconsultation/{room_id}", 200) == 1
+        assert served(metrics, "GET", "/teleconsultation/{roomId}", 200) == 1
         assert served(metrics, "GET", "unmatched", 404) == 1
         assert provider_calls(metrics, "create_room", "2xx") == 1
         assert sample(metrics, "teleconsultation_provider_circuit_open", provider="kaleyra") == 0

@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from adapters.memory.clock import FixedClock
 from entrypoints.container import Container
-from entrypoints.http.app import create_app
+from entrypoints.http.app import ServiceApp
 from entrypoints.service_config import DEFAULT_CONFIG
 from entrypoints.settings import Settings, StoreSettings
 from tests.builders import T0
@@ -52,7 +52,7 @@ def _app() -> Any:
         service_config=DEFAULT_CONFIG,
     )
     container.clock.override(providers.Object(CLOCK))
-    return create_app(container)
+    return ServiceApp(container)
 
 
 # A body over the size limit is refused with 413, which schemathesis does not count as a refusal by default.
@@ -66,7 +66,7 @@ CONFIG = schemathesis.Config.from_dict(
     }
 )
 schema = schemathesis.openapi.from_asgi("/documentation/openapi.json", _app(), config=CONFIG)
-ROOM = "/teleconsultation/{room_id}"
+ROOM = "/teleconsultation/{roomId}"
 
 
 def schema_valid_bodies_are_never_malformed(
@@ -116,12 +116,12 @@ def test_generated_changes_to_a_real_teleconsultation_keep_the_contract(data: st
     CLOCK.set(T0 - timedelta(days=1))
     room_id = create_teleconsultation()
     mode = data.draw(st.sampled_from(list(schemathesis.GenerationMode)))
-    patch = data.draw(schema[ROOM]["PATCH"].as_strategy(mode, path_parameters={"room_id": room_id}))
+    patch = data.draw(schema[ROOM]["PATCH"].as_strategy(mode, path_parameters={"roomId": room_id}))
     changed = call_and_validate(patch).status_code == 204
     reader = data.draw(st.sampled_from(["doc-1", "pat-1", "stranger"]))
     CLOCK.set(data.draw(st.sampled_from([T0 - timedelta(days=1), T0])))
     read = call_and_validate(
-        schema[ROOM]["GET"].Case(path_parameters={"room_id": room_id}, headers={"miauserid": reader})
+        schema[ROOM]["GET"].Case(path_parameters={"roomId": room_id}, headers={"miauserid": reader})
     )
     # A successful change may have replaced the roster, and with it who may read.
     allowed = {401} if reader == "stranger" else {200, 401} if changed else {200}
@@ -131,7 +131,7 @@ def test_generated_changes_to_a_real_teleconsultation_keep_the_contract(data: st
 def test_the_documented_lifecycle_keeps_the_published_contract() -> None:
     CLOCK.set(T0 - timedelta(days=1))
     room_id = create_teleconsultation()
-    path = {"room_id": room_id}
+    path = {"roomId": room_id}
     moved = schema[ROOM]["PATCH"].Case(path_parameters=path, body={"start_date": "2030-02-22T16:00:00.000Z"})
     assert call_and_validate(moved).status_code == 204
     CLOCK.set(T0 + timedelta(minutes=25))

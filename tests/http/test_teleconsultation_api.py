@@ -230,10 +230,10 @@ async def test_probes_and_the_openapi_document(client: Client) -> None:
     document = (await client.get("/documentation/json")).json()
     assert document["openapi"].startswith("3.1")
     assert {
-        "/teleconsultation/{room_id}",
-        "/teleconsultation/{room_id}/uploads",
+        "/teleconsultation/{roomId}",
+        "/teleconsultation/{roomId}/uploads",
         "/settings/background-image",
         "/settings/update",
-        "/transcription/{room_id}/{session_id}",
+        "/transcription/{roomId}/{sessionId}",
     } <= set(document["paths"])
     assert (await client.get("/documentation/openapi.json")).status_code == 200

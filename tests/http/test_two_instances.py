@@ -7,12 +7,11 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from inspect import isawaitable
 
 from adapters.memory.clock import FixedClock
 from adapters.mongo.embedded import EmbeddedMongoServer
 from adapters.mongo.lifecycle import MongoStore, open_mongo_store
-from entrypoints.container import Container
+from entrypoints.container import Container, resolved
 from entrypoints.service_config import DEFAULT_CONFIG
 from entrypoints.settings import ReliabilitySettings, Settings, StoreSettings
 from entrypoints.sweeper import RoomSweeper
@@ -28,8 +27,7 @@ class Instance:
     container: Container
 
     async def sweeper(self) -> RoomSweeper:
-        sweeper = self.container.room_sweeper()
-        return await sweeper if isawaitable(sweeper) else sweeper
+        return await resolved(self.container.room_sweeper)
 
 
 @asynccontextmanager

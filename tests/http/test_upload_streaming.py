@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from application.company_settings import MAX_BACKGROUND_BYTES
+from application.upload_background import MAX_BACKGROUND_BYTES
 from tests.fakes.kaleyra_server import FakeKaleyraServer
 from tests.http.conftest import Client
 

@@ -319,7 +319,7 @@ def teleconsultations(draw: st.DrawFn) -> Teleconsultation:
         participants_number=draw(st.integers(0, 25)),
         participants=tuple(draw(st.lists(participants, max_size=3))),
         schedule=Schedule(start, start + timedelta(milliseconds=draw(st.integers(0, 86_400_000)))),
-        room_id=draw(maybe_texts),
+        provider_room_id=draw(maybe_texts),
         version=draw(st.integers(0, 2**31)),
         discarded=draw(st.booleans()),
     )

@@ -35,7 +35,7 @@ async def a_teleconsultation(repository: TeleconsultationRepository, **overrides
         "schedule": Schedule(
             datetime(2030, 3, 1, 9, 0, 0, 123000, tzinfo=PLUS_THREE), datetime(2030, 3, 1, 10, 0, tzinfo=UTC)
         ),
-        "room_id": "room-e1dab12e6ee4",
+        "provider_room_id": "room-e1dab12e6ee4",
     }
     fields.update(overrides)
     return Teleconsultation(**fields)  # type: ignore[arg-type]
@@ -81,9 +81,9 @@ async def test_datetimes_are_kept_to_the_millisecond(ports: Ports) -> None:
 
 
 async def test_an_incomplete_teleconsultation_has_no_room(ports: Ports) -> None:
-    incomplete = await stored(ports.teleconsultations, room_id=None, participants=(make_participant("doc-1"),))
+    incomplete = await stored(ports.teleconsultations, provider_room_id=None, participants=(make_participant("doc-1"),))
     got = await ports.teleconsultations.get(incomplete.id)
-    assert got.room_id is None
+    assert got.provider_room_id is None
     assert got == incomplete
 
 
@@ -111,7 +111,7 @@ async def test_changes_are_invisible_until_saved(ports: Ports) -> None:
     got = await ports.teleconsultations.get(teleconsultation.id)
     got.attach_room("another-room", {})
     again = await ports.teleconsultations.get(teleconsultation.id)
-    assert again.room_id == "room-e1dab12e6ee4"
+    assert again.provider_room_id == "room-e1dab12e6ee4"
     assert again.participants[0].access_link == "https://video.invalid/r/1"
 
 
@@ -178,8 +178,8 @@ async def test_saving_what_was_never_added_is_not_found(ports: Ports) -> None:
 async def test_adding_an_existing_id_is_a_concurrent_update(ports: Ports) -> None:
     teleconsultation = await stored(ports.teleconsultations)
     with pytest.raises(ConcurrentUpdate):
-        await ports.teleconsultations.add(replace(teleconsultation, version=0, room_id=None))
-    assert (await ports.teleconsultations.get(teleconsultation.id)).room_id == "room-e1dab12e6ee4"
+        await ports.teleconsultations.add(replace(teleconsultation, version=0, provider_room_id=None))
+    assert (await ports.teleconsultations.get(teleconsultation.id)).provider_room_id == "room-e1dab12e6ee4"
 
 
 async def test_adding_a_malformed_id_is_a_programming_error(ports: Ports) -> None:

@@ -24,7 +24,7 @@ async def test_a_creation_the_store_refuses_deletes_its_new_room(mongo_store: Mo
     with pytest.raises(ConcurrentUpdate):  # the unique _id refuses the insert
         await h.create.execute(create_command(doctor("doc-2"), patient("pat-2")))
     stored = await h.store.teleconsultations.get(taken)
-    assert set(h.provider.rooms) == {stored.room_id}
+    assert set(h.provider.rooms) == {stored.provider_room_id}
     assert len(h.provider.deleted_rooms) == 1
 
 
@@ -41,5 +41,5 @@ async def test_the_loser_of_concurrent_changes_deletes_its_new_room(mongo_store:
     assert outcomes.count(None) == 1
     assert all(isinstance(o, ConcurrentUpdate) for o in outcomes if o is not None)
     stored = await h.store.teleconsultations.get(teleconsultation_id)
-    assert set(h.provider.rooms) == {stored.room_id}  # the losers' rooms and the replaced one are gone
+    assert set(h.provider.rooms) == {stored.provider_room_id}  # the losers' rooms and the replaced one are gone
     assert await h.store.cleanups.count() == 0

@@ -1,40 +1,49 @@
-"""Thin HTTP handlers: body -> command -> use case -> body."""
+"""POST, PATCH, GET and DELETE /teleconsultation: body -> command -> use case -> body.
+
+`roomId` is what the API calls a teleconsultation's id (the original's CRUD `_id`); it is never the provider's room.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, MediaType, Request, Response, delete, get, patch, post
+from litestar import MediaType, Request, Response, Router, delete, get, patch, post
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, QueryParameter
 from litestar.response.base import ASGIResponse
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from application.create_teleconsultation import CreateTeleconsultationCommand
+from application.delete_teleconsultation import DeleteTeleconsultation
 from application.dto import ParticipantInput, RosterInput
-from application.get_teleconsultation import ParticipantAccess
-from application.idempotent_creation import IdempotencyKey
+from application.get_teleconsultation import GetTeleconsultationAccess, ParticipantAccess
+from application.idempotent_creation import IdempotencyKey, IdempotentCreateTeleconsultation
 from application.join_links import LinkPreferences
-from application.update_teleconsultation import UpdateTeleconsultationCommand
+from application.update_teleconsultation import UpdateTeleconsultation, UpdateTeleconsultationCommand
 from entrypoints.http import limits
-from entrypoints.http.bodies import strictly_decoded
+from entrypoints.http.bodies import json_body_route, required_json_body
 from entrypoints.http.idempotency import HEADER, fingerprint, parse_key
 from entrypoints.http.openapi import error_responses
+from entrypoints.http.requester import RequesterReader
 from entrypoints.http.schemas import (
-    DEFAULT_EXPIRES_IN,
     CallParticipant,
     CreatedTeleconsultation,
     CreateTeleconsultationBody,
-    CredentialsBody,
-    CredentialsCreated,
     Participants,
     ParticipantsBody,
     RoomDetailsBody,
     TeleconsultationAccessBody,
     UpdateTeleconsultationBody,
 )
-from entrypoints.http.service_slot import services_of
+
+POLL_ANSWER = {
+    200: ResponseSpec(
+        data_container=TeleconsultationAccessBody,
+        description="The requester's own link (null until it may be used) and the room's details",
+        generate_examples=False,
+    )
+}
 
 
 def roster_input(participants: Participants) -> RosterInput:
@@ -81,31 +90,24 @@ def access_body(access: ParticipantAccess) -> TeleconsultationAccessBody:
     )
 
 
-POLL_ANSWER = {
-    200: ResponseSpec(
-        data_container=TeleconsultationAccessBody,
-        description="The requester's own link (null until it may be used) and the room's details",
-        generate_examples=False,
-    )
-}
-
-
-class TeleconsultationController(Controller):
-    path = "/teleconsultation"
-    tags = ["teleconsultation"]
-
+def teleconsultation_routes(
+    *,
+    create: IdempotentCreateTeleconsultation,
+    update: UpdateTeleconsultation,
+    read: GetTeleconsultationAccess,
+    cancel: DeleteTeleconsultation,
+    requesters: RequesterReader,
+) -> Router:
     @post(
         "/",
         status_code=HTTP_201_CREATED,
         summary="Plan a teleconsultation",
         responses=error_responses(400, 409, 413, 422, 502, 503),
         request_max_body_size=limits.TELECONSULTATION_BODY,
-        before_request=strictly_decoded(CreateTeleconsultationBody),
+        opt=json_body_route(CreateTeleconsultationBody),
     )
-    async def create(
-        self,
+    async def create_teleconsultation(
         request: Request[Any, Any, Any],
-        data: JSONBody[CreateTeleconsultationBody],
         idempotency_key: Annotated[
             str | None,
             HeaderParameter(
@@ -116,20 +118,20 @@ class TeleconsultationController(Controller):
             ),
         ] = None,
     ) -> Response[CreatedTeleconsultation]:
-        services = services_of(request)
+        data = await required_json_body(request, CreateTeleconsultationBody)
         command = CreateTeleconsultationCommand(
             roster=roster_input(data.participants),
             start=data.start_date,
             end=data.end_date,
             duration_seconds=data.duration_in_seconds,
-            context=services.requester_reader.context(request),
+            context=requesters.context(request),
         )
         key = None
         if idempotency_key is not None:
-            requester = await services.requester_reader.requester(request)
+            requester = await requesters.requester(request)
             scope = requester.user_ids[0] if requester is not None else ""
             key = IdempotencyKey(parse_key(idempotency_key), scope, fingerprint(data))
-        created = await services.idempotent_create_teleconsultation.execute(command, key)
+        created = await create.execute(command, key)
         return Response(
             CreatedTeleconsultation(roomId=created.teleconsultation_id),
             status_code=HTTP_201_CREATED,
@@ -137,79 +139,60 @@ class TeleconsultationController(Controller):
         )
 
     @patch(
-        "/{room_id:str}",
+        "/{roomId:str}",
         status_code=HTTP_204_NO_CONTENT,
         summary="Change a teleconsultation",
         responses=error_responses(400, 404, 409, 413, 502, 503),
         request_max_body_size=limits.TELECONSULTATION_BODY,
-        before_request=strictly_decoded(UpdateTeleconsultationBody),
+        opt=json_body_route(UpdateTeleconsultationBody),
     )
-    async def update(
-        self,
-        request: Request[Any, Any, Any],
-        room_id: FromPath[str],
-        data: JSONBody[UpdateTeleconsultationBody],
-    ) -> None:
-        services = services_of(request)
+    async def update_teleconsultation(request: Request[Any, Any, Any], roomId: FromPath[str]) -> None:
+        data = await required_json_body(request, UpdateTeleconsultationBody)
         command = UpdateTeleconsultationCommand(
-            teleconsultation_id=room_id,
+            teleconsultation_id=roomId,
             roster=None if data.participants is None else roster_input(data.participants),
             start=data.start_date,
             end=data.end_date,
             duration_seconds=data.duration_in_seconds,
-            context=services.requester_reader.context(request),
+            context=requesters.context(request),
         )
-        await services.update_teleconsultation.execute(command)
+        await update.execute(command)
 
     @get(
-        "/{room_id:str}",
+        "/{roomId:str}",
         summary="The requesting participant's view of a teleconsultation",
         responses={**POLL_ANSWER, **error_responses(400, 401, 404, 502, 503)},
     )
-    async def read(
-        self,
+    async def read_teleconsultation(
         *,
         request: Request[Any, Any, Any],
-        room_id: FromPath[str],
+        roomId: FromPath[str],
         use_background: Annotated[bool, QueryParameter(name="useBackground")] = False,
         language: FromQuery[str | None] = None,
     ) -> ASGIResponse:
-        services = services_of(request)
-        requester = await services.requester_reader.requester(request)
+        requester = await requesters.requester(request)
         preferences = LinkPreferences(use_background=use_background, language=language)
-        access = await services.get_teleconsultation_access.execute(room_id, requester, preferences)
+        access = await read.execute(roomId, requester, preferences)
         # Every participant's page polls this route: its answer is encoded here and handed to the server as it is,
         # which spares each poll building Litestar's response object (a twelfth of the route's instructions).
         return ASGIResponse(body=msgspec.json.encode(access_body(access)), media_type=MediaType.JSON)
 
     @delete(
-        "/{room_id:str}",
+        "/{roomId:str}",
         status_code=HTTP_204_NO_CONTENT,
         summary="Cancel a teleconsultation",
         responses=error_responses(400, 404, 409, 503),
     )
-    async def remove(self, request: Request[Any, Any, Any], room_id: FromPath[str]) -> None:
-        await services_of(request).delete_teleconsultation.execute(room_id)
+    async def cancel_teleconsultation(roomId: FromPath[str]) -> None:
+        await cancel.execute(roomId)
 
-
-@post(
-    "/credentials",
-    status_code=HTTP_201_CREATED,
-    summary="A mobile-SDK token for the logged-in user",
-    responses=error_responses(400, 401, 413, 501, 502, 503),
-    request_max_body_size=limits.CREDENTIALS_BODY,
-    before_request=strictly_decoded(CredentialsBody | None),
-)
-async def issue_credentials(
-    request: Request[Any, Any, Any],
-    data: JSONBody[CredentialsBody | None] = None,
-) -> CredentialsCreated:
-    services = services_of(request)
-    expires_in = data.expiresIn if data is not None else DEFAULT_EXPIRES_IN
-    reader = services.requester_reader
-    credentials = await services.issue_credentials.execute(
-        await reader.requester(request), expires_in, reader.context(request)
-    )
-    return CredentialsCreated(
-        accessToken=credentials.access_token, expiresAt=credentials.expires_at, bandyerUserId=credentials.user_id
+    return Router(
+        "/teleconsultation",
+        route_handlers=[
+            create_teleconsultation,
+            update_teleconsultation,
+            read_teleconsultation,
+            cancel_teleconsultation,
+        ],
+        tags=["teleconsultation"],
     )

@@ -1,0 +1,29 @@
+"""PATCH /settings/update: make one of the company's virtual backgrounds the default."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from application.dto import Requester
+from application.errors import InvalidRequest, ProviderUnsupported
+from application.ports import CompanyBackgrounds
+from application.settings_admins import SettingsAdmins
+from application.upload_background import FEATURE
+
+
+class SetDefaultBackground:
+    """Raises Unauthorized, Forbidden, ProviderUnsupported (no backgrounds port), or InvalidRequest without an
+    alias."""
+
+    def __init__(self, *, admins: SettingsAdmins, backgrounds: CompanyBackgrounds | None, provider_name: str) -> None:
+        self._admins = admins
+        self._backgrounds = backgrounds
+        self._provider_name = provider_name
+
+    async def execute(self, requester: Requester | None, alias: str | None) -> Mapping[str, object]:
+        self._admins.ensure_admin(requester)
+        if self._backgrounds is None:
+            raise ProviderUnsupported(self._provider_name, FEATURE)
+        if alias is None or not alias.strip():
+            raise InvalidRequest("background_alias must be a non-empty string")
+        return await self._backgrounds.set_default_background(alias.strip())

@@ -1,0 +1,28 @@
+"""Liveness, readiness and the metrics: what an orchestrator and a Prometheus server ask."""
+
+from __future__ import annotations
+
+from litestar import Response, get
+from litestar.handlers import HTTPRouteHandler
+
+from entrypoints.gateways import Store
+from entrypoints.http.openapi import NOT_READY
+from entrypoints.http.schemas import Status
+from entrypoints.metrics import CONTENT_TYPE, ServiceMetrics
+
+
+def probe_routes(*, store: Store, metrics: ServiceMetrics) -> list[HTTPRouteHandler]:
+    @get("/-/healthz", summary="Liveness probe", include_in_schema=True, sync_to_thread=False)
+    def healthz() -> Status:
+        return Status("OK")
+
+    @get("/-/ready", summary="Readiness probe: the store answers", include_in_schema=True, responses=NOT_READY)
+    async def ready() -> Response[Status]:
+        ok = await store.ping()
+        return Response(Status("OK" if ok else "KO"), status_code=200 if ok else 503)
+
+    @get("/-/metrics", summary="Prometheus metrics", include_in_schema=False, sync_to_thread=False)
+    def prometheus() -> Response[bytes]:
+        return Response(metrics.render(), media_type=CONTENT_TYPE)
+
+    return [healthz, ready, prometheus]

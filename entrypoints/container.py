@@ -29,6 +29,7 @@ from application.get_transcription import GetTranscription
 from application.idempotent_creation import IdempotentCreateTeleconsultation
 from application.identities import DirectoryIdentities, ParticipantIdentities, StandaloneIdentities
 from application.issue_credentials import IssueCredentials
+from application.migrate_stored_data import MigrateStoredData
 from application.ports import (
     Clock,
     CustomIdResolver,
@@ -107,7 +108,7 @@ class Container(containers.DeclarativeContainer):
 
     # Gateways: resources opened at start-up and closed at shutdown.
     http_session = providers.Resource(open_http_session, settings)
-    store = providers.Resource(open_store, settings.provided.store)
+    store = providers.Resource(open_store, settings.provided.store, service_config.provided.privilege_policy.call())
 
     # Adapters.
     clock = providers.Singleton(SystemClock)
@@ -236,6 +237,8 @@ class Container(containers.DeclarativeContainer):
     set_default_background = providers.Singleton(
         SetDefaultBackground, admins=settings_admins, provider=video_provider, backgrounds=call_features
     )
+    # `python -m entrypoints migrate` (Mongo stores only: the memory store keeps nothing from the original).
+    migrate_stored_data = providers.Singleton(MigrateStoredData, migration=store.provided.migration)
     get_transcription = providers.Singleton(
         GetTranscription,
         repository=store.provided.teleconsultations,

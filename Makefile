@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 BENCH_INSTALLED := $(VENV)/.bench-installed
 
-.PHONY: install run test lint typecheck imports pytest bench faults sweep clean
+.PHONY: install run test lint typecheck imports pytest bench faults sweep migrate clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ bench: $(BENCH_INSTALLED)
 # Retry every queued provider-room deletion once (same settings as `make run`); exit 0 when none is left.
 sweep: install
 	$(BIN)/python -m entrypoints sweep
+
+# Upgrade, in place, what the original Node service stored (safe while the service runs on a shared MongoDB);
+# `make migrate ARGS=--dry-run` only reports. Exit 0 when nothing is left to upgrade.
+migrate: install
+	$(BIN)/python -m entrypoints migrate $(ARGS)
 
 # The service under provider faults at full size (`pytest` runs a small one): no 5xx but 502/503, no orphan.
 faults: install

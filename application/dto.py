@@ -137,3 +137,24 @@ class SdkCredentials:
     access_token: str
     expires_at: str  # as the provider wrote it, e.g. "2022-01-10T11:41:19.000Z"
     user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionMigration:
+    """What `migrate` found in one collection and what it did (or, in a dry run, would do).
+
+    `left` names what could not be upgraded, by document id and reason (ids and field names only).
+    """
+
+    collection: str
+    scanned: int
+    shapes: Mapping[str, int]  # legacy shape -> documents (or participants, or rows) found with it
+    upgraded: int
+    current: int  # already in today's shape
+    ignored: Mapping[str, int] = field(default_factory=dict)  # what is deliberately left as it is, and why
+    left: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return not self.left

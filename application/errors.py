@@ -64,6 +64,18 @@ class StoreUnavailable(ApplicationError):
     """The database could not be reached or refused the operation."""
 
 
+class StoredDocumentUnreadable(StoreUnavailable):
+    """A stored document has a shape no version of the service ever wrote; the message names the field.
+
+    Retrying does not help: an operator must repair the document (`python -m entrypoints migrate` lists them).
+    """
+
+    def __init__(self, document_id: str, field: str, problem: str, *, kind: str = "teleconsultation") -> None:
+        self.document_id = document_id
+        self.field = field
+        super().__init__(f"the stored {kind} {document_id} cannot be read: its field {field} {problem}")
+
+
 class ProviderError(ApplicationError):
     """The video provider failed: unreachable, timed out, or answered with an error."""
 

@@ -78,7 +78,7 @@ class DirectoryIdentities(ParticipantIdentities):
         for given in roster.data:
             user = users.get(resolved[given.user_id])
             if user is None:
-                raise InvalidRequest(f"user {given.user_id} not found")
+                raise InvalidRequest(self._unknown(given.user_id))
             identified.append(
                 IdentifiedParticipant(
                     user_id=given.user_id,
@@ -92,10 +92,14 @@ class DirectoryIdentities(ParticipantIdentities):
         return identified
 
     async def _resolve(self, received: list[str], context: CallContext) -> dict[str, str]:
-        if self._custom_ids is None:
+        """Custom ids → identity-provider ids. Participants *can* use a custom id, not must: an id the custom-id
+        service does not know is tried as an identity-provider id as it is."""
+        if self._custom_ids is None or not received:
             return {user_id: user_id for user_id in received}
-        resolved = await self._custom_ids.resolve(sorted(set(received)), context) if received else {}
-        unresolved = [user_id for user_id in received if user_id not in resolved]
-        if unresolved:
-            raise InvalidRequest(f"user {unresolved[0]} could not be resolved to an identity-provider id")
-        return resolved
+        resolved = await self._custom_ids.resolve(sorted(set(received)), context)
+        return {user_id: resolved.get(user_id, user_id) for user_id in received}
+
+    def _unknown(self, user_id: str) -> str:
+        if self._custom_ids is None:
+            return f"user {user_id} not found"
+        return f"user {user_id} not found: neither the custom-id service nor the identity service knows it"

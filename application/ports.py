@@ -8,6 +8,7 @@ from typing import Protocol
 
 from application.dto import (
     CallContext,
+    CollectionMigration,
     CompanyBackground,
     DirectoryUser,
     LinkOptions,
@@ -248,3 +249,14 @@ class SdkCredentialIssuer(Protocol):
     """Issues mobile-SDK tokens. Raises ProviderError, or ProviderUnsupported when the provider has no SDK."""
 
     async def sdk_credentials(self, provider_user_id: str, expires_in: int) -> SdkCredentials: ...
+
+
+class LegacyDataMigration(Protocol):
+    """Upgrades, in place, what the original service stored to today's shape; conditional writes only, so it is
+    safe while the service runs. Raises StoreUnavailable when the store cannot be used."""
+
+    async def upgrade_teleconsultations(self, *, dry_run: bool) -> CollectionMigration: ...
+
+    async def upgrade_user_ids(self, *, dry_run: bool) -> CollectionMigration:
+        """Legacy rows, duplicate ids (the oldest row kept), then the unique index on the external id."""
+        ...

@@ -1,4 +1,5 @@
-"""`python -m entrypoints [serve|sweep]`: run the service, or retry queued room deletions once and exit."""
+"""`python -m entrypoints [serve|sweep|migrate]`: run the service, retry queued room deletions once, or upgrade the
+original service's stored data."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import sys
 from application.errors import StoreUnavailable
 from entrypoints.container import Container, opened_resources, resolved
 from entrypoints.http.app import ServiceApp
+from entrypoints.legacy_settings import warn_about_legacy_variables
 from entrypoints.logs import configure_logging
+from entrypoints.migrate import migrate
 from entrypoints.server import run_server
 from entrypoints.service_config import load_service_config
 from entrypoints.settings import ConfigurationError, Settings
@@ -29,11 +32,14 @@ def main(argv: list[str] | None = None) -> int:
         "command",
         nargs="?",
         default="serve",
-        choices=("serve", "sweep"),
+        choices=("serve", "sweep", "migrate"),
         help="serve (default): run the HTTP service; sweep: retry every queued provider-room deletion once, "
-        f"exit 0 when none is left, {EXIT_ROOMS_PENDING} when some still are",
+        f"exit 0 when none is left, {EXIT_ROOMS_PENDING} when some still are; migrate: upgrade the original "
+        "service's documents, exit 0 when nothing is left, 1 when some could not be upgraded",
     )
-    command = parser.parse_args(argv).command
+    parser.add_argument("--dry-run", action="store_true", help="migrate: report what would be upgraded, write nothing")
+    arguments = parser.parse_args(argv)
+    command = arguments.command
     try:
         settings = Settings.from_env(os.environ)
         service_config = load_service_config(settings.config_path)
@@ -41,9 +47,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"configuration error: {error}", file=sys.stderr)
         return EXIT_CONFIGURATION
     configure_logging(settings.log_level)
+    warn_about_legacy_variables(os.environ)
     container = Container(settings=settings, service_config=service_config)
     if command == "sweep":
         return asyncio.run(sweep(container))
+    if command == "migrate":
+        return asyncio.run(migrate(container, dry_run=arguments.dry_run))
     serve(settings, container)
     return 0
 

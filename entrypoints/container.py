@@ -34,6 +34,7 @@ from application.get_transcription import GetTranscription
 from application.idempotent_creation import IdempotentCreateTeleconsultation
 from application.identities import DirectoryIdentities, ParticipantIdentities, StandaloneIdentities
 from application.issue_credentials import IssueCredentials
+from application.migrate_stored_data import MigrateStoredData
 from application.ports import (
     CallUploads,
     Clock,
@@ -158,10 +159,12 @@ def requester_reader(
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     service_config = providers.Dependency(instance_of=ServiceConfig)
+    # Which groups make a participant plus or basic; the store needs it too, for documents the original wrote.
+    privileges = providers.Singleton(ServiceConfig.privilege_policy, service_config)
 
     # Resources, opened at start-up and closed at shutdown.
     http_session = providers.Resource(open_http_session, settings)
-    store = providers.Resource(open_store, settings.provided.store)
+    store = providers.Resource(open_store, settings.provided.store, privileges)
 
     # Adapters.
     clock = providers.Singleton(SystemClock)
@@ -181,7 +184,6 @@ class Container(containers.DeclarativeContainer):
     requesters = providers.Singleton(requester_reader, settings.provided.identity, service_config, http_session)
 
     # The domain's rules.
-    privileges = providers.Singleton(ServiceConfig.privilege_policy, service_config)
     scheduling_rules = providers.Singleton(
         SchedulingRules,
         durations=providers.Singleton(DurationPolicy, unlimited=settings.provided.unlimited_teleconsultation),
@@ -282,6 +284,9 @@ class Container(containers.DeclarativeContainer):
         recording_enabled=settings.provided.records_calls,
         max_bytes=settings.provided.transcription_max_bytes,
     )
+
+    # `python -m entrypoints migrate` (Mongo stores only: the memory store keeps nothing from the original).
+    migrate_stored_data = providers.Singleton(MigrateStoredData, migration=store.provided.migration)
 
     # The HTTP routes, each handed the use cases it calls.
     routes = providers.List(

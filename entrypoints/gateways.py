@@ -15,6 +15,7 @@ from application.ports import (
     TeleconsultationRepository,
     UserIdMap,
 )
+from domain.privileges import PrivilegePolicy
 from entrypoints.settings import Settings, StoreSettings
 
 
@@ -35,29 +36,37 @@ class Store(Protocol):
 
 
 @asynccontextmanager
-async def _mongo_store(settings: StoreSettings, url: str) -> AsyncIterator[Store]:
+async def _mongo_store(settings: StoreSettings, url: str, privileges: PrivilegePolicy | None) -> AsyncIterator[Store]:
     # Imported here: beanie and pymongo take a third of the start-up time, which the memory store can skip.
     from adapters.mongo.lifecycle import open_mongo_store
+    from adapters.mongo.repository import NO_PRIVILEGES
 
     async with open_mongo_store(
-        url, settings.database, settings.teleconsultations_collection, settings.user_map_collection
+        url,
+        settings.database,
+        settings.teleconsultations_collection,
+        settings.user_map_collection,
+        privileges=privileges or NO_PRIVILEGES,
     ) as store:
         yield store
 
 
-async def open_store(settings: StoreSettings) -> AsyncIterator[Store]:
-    """The memory store, MongoDB at MONGODB_URL, or the embedded wire-compatible server as a child process."""
+async def open_store(settings: StoreSettings, privileges: PrivilegePolicy | None = None) -> AsyncIterator[Store]:
+    """The memory store, MongoDB at MONGODB_URL, or the embedded wire-compatible server as a child process.
+
+    `privileges` derives the privilege of participants the original service stored without one.
+    """
     if settings.backend == "memory":
         yield InMemoryStore()
     elif settings.mongodb_url:
-        async with _mongo_store(settings, settings.mongodb_url) as store:
+        async with _mongo_store(settings, settings.mongodb_url, privileges) as store:
             yield store
     else:
         from adapters.mongo.embedded import EmbeddedMongoServer
 
         async with (
             EmbeddedMongoServer(settings.embedded_data_dir) as server,
-            _mongo_store(settings, server.url) as store,
+            _mongo_store(settings, server.url, privileges) as store,
         ):
             yield store
 

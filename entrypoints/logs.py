@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import Any, TextIO
 
 from application.request_context import current_request_id
+from entrypoints.legacy_settings import SILENT, SILENT_LEVEL
 
 # The packages whose level LOG_LEVEL sets; every other library logs warnings and errors only, because their debug
 # output can quote stored documents or URLs.
@@ -60,6 +61,7 @@ def configure_logging(level: str, stream: TextIO | None = None) -> None:
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(logging.WARNING)
+    # SILENT (Mia's `silent`) quiets every logger, other libraries' too.
+    root.setLevel(SILENT_LEVEL if level == SILENT else logging.WARNING)
     for name in OWN_LOGGERS:
-        logging.getLogger(name).setLevel(level)
+        logging.getLogger(name).setLevel(SILENT_LEVEL if level == SILENT else level)

@@ -17,7 +17,7 @@ def run_server(app: Any, *, host: str, port: int, log_level: str) -> None:
         app,
         host=host,
         port=port,
-        log_level=log_level.lower(),
+        log_level="critical" if log_level == "SILENT" else log_level.lower(),  # uvicorn has no silent level
         log_config=None,  # keep the JSON handler that configure_logging installed
         access_log=False,  # access logs would print teleconsultation ids next to client addresses
         lifespan="on",

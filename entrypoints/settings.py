@@ -14,6 +14,7 @@ from adapters.identity.settings import AuthServiceSettings, JwtSettings
 from adapters.jitsi.settings import JitsiSettings
 from adapters.kaleyra.settings import KaleyraSettings
 from entrypoints.http.requester import IdentityHeaders
+from entrypoints.legacy_settings import MIA_LOG_LEVELS, SILENT, python_log_level
 
 
 class ConfigurationError(Exception):
@@ -24,7 +25,8 @@ RECORDING_TYPES = ("none", "manual", "automatic")
 VIDEO_PROVIDERS = ("kaleyra", "jitsi", "memory")
 STORE_BACKENDS = ("mongo", "memory")
 AUTH_MODES = ("headers", "jwt")
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# Python's names (the level stored) and, through entrypoints.legacy_settings, Mia's: trace, warn, fatal, silent...
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", SILENT)
 # Details older than this would mislead a participant waiting for the call to start.
 MAX_ROOM_DETAILS_CACHE_SECONDS = 60.0
 # Transcriptions are held in memory while they are relayed: a gigabyte is already far beyond any call.
@@ -114,7 +116,7 @@ class Settings:
         return cls(
             http_host=read.text("HTTP_HOST") or "127.0.0.1",
             http_port=read.integer("HTTP_PORT", 3000, minimum=0, maximum=65535),
-            log_level=read.choice("LOG_LEVEL", LOG_LEVELS, "INFO", upper=True),
+            log_level=read.log_level("LOG_LEVEL", "INFO"),
             config_path=_optional_path(read.text("TELECONSULTATION_SERVICE_CONFIG_PATH")),
             video_provider=provider,
             kaleyra=kaleyra,
@@ -276,6 +278,16 @@ class _Reader:
         if normalised not in allowed:
             raise ConfigurationError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
         return normalised
+
+    def log_level(self, name: str, default: str) -> str:
+        value = self.text(name)
+        if value is None:
+            return default
+        level = python_log_level(value)
+        if level is None:
+            allowed = ", ".join(dict.fromkeys([*MIA_LOG_LEVELS, *(level.lower() for level in LOG_LEVELS)]))
+            raise ConfigurationError(f"{name} must be one of {allowed} (any case), not {value!r}")
+        return level
 
     def collection(self, name: str, default: str) -> str:
         # The original accepted a CRUD endpoint path; a leading slash is tolerated.

@@ -134,7 +134,8 @@ def bind_documents(teleconsultations: str, user_ids: str, cleanups: str, idempot
     class UserIds(Document, UserIdMapFields):
         class Settings:
             name = user_ids
-            indexes = [IndexModel([("receivedUserId", ASCENDING)], unique=True)]
+            # The unique index on receivedUserId is created by adapters.mongo.user_id_index, once the data allows.
+            indexes = [IndexModel([("auth0Id", ASCENDING)])]
 
     class Cleanups(Document, PendingRoomCleanupFields):
         class Settings:

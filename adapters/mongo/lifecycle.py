@@ -18,10 +18,13 @@ from adapters.mongo.cleanups import MongoPendingRoomCleanups
 from adapters.mongo.documents import BoundDocuments, bind_documents
 from adapters.mongo.errors import translate_store_errors
 from adapters.mongo.idempotency import MongoIdempotencyRecords
-from adapters.mongo.repository import MongoTeleconsultationRepository
+from adapters.mongo.migration import MongoLegacyMigration
+from adapters.mongo.repository import NO_PRIVILEGES, MongoTeleconsultationRepository
+from adapters.mongo.user_id_index import index_at_start_up
 from adapters.mongo.user_ids import MongoUserIdMap
 from application.errors import StoreUnavailable
 from application.ports import Clock
+from domain.privileges import PrivilegePolicy
 
 DEFAULT_CLEANUPS_COLLECTION = "teleconsultations_pending_room_cleanups"
 DEFAULT_IDEMPOTENCY_COLLECTION = "teleconsultations_idempotency_keys"
@@ -40,8 +43,17 @@ class MongoTimeouts:
 class MongoStore:
     """The persistence ports backed by one MongoDB database."""
 
-    def __init__(self, database: AsyncDatabase[Any], documents: BoundDocuments, clock: Clock, ping_seconds: float):
-        self.teleconsultations = MongoTeleconsultationRepository(documents.teleconsultations, clock)
+    def __init__(
+        self,
+        database: AsyncDatabase[Any],
+        documents: BoundDocuments,
+        clock: Clock,
+        ping_seconds: float,
+        privileges: PrivilegePolicy = NO_PRIVILEGES,
+    ):
+        self.teleconsultations = MongoTeleconsultationRepository(documents.teleconsultations, clock, privileges)
+        # What `python -m entrypoints migrate` runs: the original's documents upgraded in place.
+        self.migration = MongoLegacyMigration(documents, clock, privileges)
         self.user_ids = MongoUserIdMap(documents.user_ids, clock)
         self.cleanups = MongoPendingRoomCleanups(documents.cleanups, clock)
         self.idempotency = MongoIdempotencyRecords(documents.idempotency)
@@ -69,8 +81,12 @@ async def open_mongo_store(
     idempotency_collection: str = DEFAULT_IDEMPOTENCY_COLLECTION,
     clock: Clock | None = None,
     timeouts: MongoTimeouts = MongoTimeouts(),
+    privileges: PrivilegePolicy = NO_PRIVILEGES,
 ) -> AsyncIterator[MongoStore]:
-    """Connect, create the indexes, and close the client on exit; raises StoreUnavailable if unreachable."""
+    """Connect, create the indexes, and close the client on exit; raises StoreUnavailable if unreachable.
+
+    `privileges` gives a participant the original stored without one its privilege (from its groups).
+    """
     try:
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
             url,
@@ -90,7 +106,8 @@ async def open_mongo_store(
         )
         with translate_store_errors():
             await init_beanie(database=client[database], document_models=list(documents))
-        yield MongoStore(client[database], documents, clock or _UtcClock(), timeouts.ping_seconds)
+        await index_at_start_up(documents.user_ids.get_pymongo_collection())
+        yield MongoStore(client[database], documents, clock or _UtcClock(), timeouts.ping_seconds, privileges)
     finally:
         await client.close()
 

@@ -2,40 +2,60 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
 
 from adapters.mongo.documents import (
-    PUBLIC,
     STATE,
     VERSION,
     TeleconsultationDocument,
 )
 from adapters.mongo.errors import translate_store_errors
+from adapters.mongo.legacy import LIVE_STATES, UNKNOWN_WRITER, upgrade_teleconsultation
 from adapters.mongo.mapping import (
     fields_to_set,
     object_id,
     to_document,
     to_domain,
 )
-from application.errors import ConcurrentUpdate, NotFound
+from application.errors import ConcurrentUpdate, NotFound, StoredDocumentUnreadable
 from application.ports import Clock, TeleconsultationRepository
+from domain.privileges import PrivilegePolicy
 from domain.teleconsultation import Teleconsultation
+
+logger = logging.getLogger(__name__)
+
+# Without a configuration every participant stored without a privilege reads as basic (the least).
+NO_PRIVILEGES = PrivilegePolicy(basic_groups=frozenset(), plus_groups=frozenset())
+_LIVE = {"$in": list(LIVE_STATES)}
+
+
+def version_match(version: int) -> dict[str, Any]:
+    """The filter matching a document still at `version`: 0 is a document never written by this service, which
+    has no version field at all."""
+    return {VERSION: {"$exists": False}} if version == 0 else {VERSION: version}
 
 
 class MongoTeleconsultationRepository(TeleconsultationRepository):
     """Teleconsultations in a CRUD-shaped collection, with optimistic concurrency on `version`.
 
-    A save is one conditional update on `_id` + `version` + `__STATE__: PUBLIC`. When it matches
-    nothing, a second read decides the error: ConcurrentUpdate while the document exists, live at
-    another version or trashed since it was read (a concurrent delete won: the loser learns that
-    someone else changed it first), NotFound when it was never stored. Adding an id that already
+    Every shape the original service stored is read (adapters/mongo/legacy.py) and upgraded to today's by the
+    next save. A save is one conditional update on `_id` + `version` + a live `__STATE__` (`PUBLIC`, or the
+    original's `DRAFT`). When it matches nothing, a second read decides the error: ConcurrentUpdate while the
+    document exists, live at another version or trashed since it was read (a concurrent delete won: the loser
+    learns that someone else changed it first), NotFound when it was never stored. Adding an id that already
     exists raises ConcurrentUpdate. A malformed id names nothing: NotFound.
     """
 
-    def __init__(self, model: type[TeleconsultationDocument], clock: Clock) -> None:
+    def __init__(
+        self, model: type[TeleconsultationDocument], clock: Clock, privileges: PrivilegePolicy = NO_PRIVILEGES
+    ) -> None:
         self._model = model
         self._clock = clock
+        self._privileges = privileges
 
     async def next_id(self) -> str:
         return str(ObjectId())
@@ -45,9 +65,20 @@ class MongoTeleconsultationRepository(TeleconsultationRepository):
         if oid is None:
             raise NotFound(teleconsultation_id)
         with translate_store_errors():
-            document = await self._model.find_one({"_id": oid, STATE: PUBLIC})
-        if document is None:
+            raw = await self._model.get_pymongo_collection().find_one({"_id": oid, STATE: _LIVE})
+        if raw is None:
             raise NotFound(teleconsultation_id)
+        try:
+            upgrade = upgrade_teleconsultation(raw, self._privileges)
+        except StoredDocumentUnreadable as error:
+            # Ids and field names only: the document itself may hold personal data.
+            logger.error(
+                "a stored teleconsultation cannot be read",
+                extra={"document_id": error.document_id, "field": error.field},
+            )
+            raise
+        with translate_store_errors():
+            document = self._model.model_validate(upgrade.document)
         return to_domain(document)
 
     async def add(self, teleconsultation: Teleconsultation) -> None:
@@ -65,14 +96,23 @@ class MongoTeleconsultationRepository(TeleconsultationRepository):
             raise NotFound(teleconsultation.id)
         changes = fields_to_set(to_document(teleconsultation, self._model, now=self._clock.now()))
         collection = self._model.get_pymongo_collection()
-        live = {"_id": oid, STATE: PUBLIC}
+        live = {"_id": oid, STATE: _LIVE}
         with translate_store_errors():
             result = await collection.update_one(
-                {**live, VERSION: teleconsultation.version},
+                {**live, **version_match(teleconsultation.version)},
                 {"$set": changes, "$inc": {VERSION: 1}},
             )
             if result.matched_count == 1:
+                if teleconsultation.version == 0:
+                    await _fill_in_creation(collection, oid)
                 teleconsultation.version += 1
                 return
             exists = await collection.count_documents({"_id": oid}, limit=1) > 0
         raise ConcurrentUpdate(teleconsultation.id) if exists else NotFound(teleconsultation.id)
+
+
+async def _fill_in_creation(collection: Any, oid: ObjectId) -> None:
+    """The first save of a document the original wrote: a save never rewrites who created it and when, so these
+    are added only where the original stored none (idempotent, and harmless to run alongside `migrate`)."""
+    for field, value in (("createdAt", oid.generation_time), ("creatorId", UNKNOWN_WRITER)):
+        await collection.update_one({"_id": oid, field: {"$exists": False}}, {"$set": {field: value}})

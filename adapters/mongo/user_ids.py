@@ -1,20 +1,26 @@
-"""The user-id map in MongoDB: reservations and mappings in one CRUD collection, unique on receivedUserId."""
+"""The user-id map in MongoDB: reservations and mappings in one CRUD collection, keyed by receivedUserId."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
+from bson import ObjectId
+from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
 from adapters.mongo.documents import UserIdMapDocument
 from adapters.mongo.errors import translate_store_errors
+from adapters.mongo.legacy import upgrade_user_mapping
 from adapters.mongo.mapping import as_bson_datetime, completed_fields, mapping_to_domain, reservation_document
 from application.dto import UserMapping
-from application.errors import ReservationLost, UserCreationInProgress
+from application.errors import ReservationLost, StoredDocumentUnreadable, UserCreationInProgress
 from application.ports import Clock, UserIdMap
 
 RECEIVED = "receivedUserId"
+# The name of receivedUserId before the original's 1.2.0.
+LEGACY_RECEIVED = "auth0Id"
 PROVIDER_USER = "bandyerId"
 RESERVED_BY = "reservedBy"
 RESERVED_UNTIL = "reservedUntil"
@@ -22,9 +28,20 @@ RESERVED_UNTIL = "reservedUntil"
 _RESERVE_TURNS = 3
 
 
+def keyed_by(received_user_ids: Collection[str]) -> dict[str, Any]:
+    """The rows of these external ids, under today's key or the pre-1.2.0 `auth0Id`."""
+    ids = list(received_user_ids)
+    return {"$or": [{RECEIVED: {"$in": ids}}, {LEGACY_RECEIVED: {"$in": ids}}]}
+
+
 class MongoUserIdMap(UserIdMap):
-    """The unique index on receivedUserId makes the first insert of a reservation the only one. Taking over a
-    reservation that ran out, and completing one, are single conditional updates, atomic on one document.
+    """Mappings and reservations; the same protocol holds with or without the unique index on receivedUserId.
+
+    The original may have left several rows for one id (its collection had no unique index), so the index is
+    created only once the data allows it (`migrate`). Until then every lookup uses the oldest row (lowest `_id`)
+    holding a provider user, and a reservation is kept only when, once inserted, it is the sole row of its id; a
+    reservation taken over after it ran out, only while it is the oldest row of its id. Of two creators racing,
+    each sees the other's row, so at most one goes on. With the index, a second insert fails outright.
 
     `find` ignores the CRUD state: the unique index spans every state, so a mapping that could block a
     reservation must also be visible to `find`, or the caller could never make progress.
@@ -35,18 +52,25 @@ class MongoUserIdMap(UserIdMap):
         self._clock = clock
 
     async def find(self, received_user_id: str) -> UserMapping | None:
-        with translate_store_errors():
-            document = await self._model.find_one({RECEIVED: received_user_id, PROVIDER_USER: {"$ne": None}})
-        return None if document is None else mapping_to_domain(document)
+        return (await self.find_many([received_user_id])).get(received_user_id)
 
     async def find_many(self, received_user_ids: Collection[str]) -> dict[str, UserMapping]:
         if not received_user_ids:
             return {}
-        query = {RECEIVED: {"$in": list(received_user_ids)}, PROVIDER_USER: {"$ne": None}}
+        wanted = set(received_user_ids)
+        query = {**keyed_by(wanted), PROVIDER_USER: {"$ne": None}}
         with translate_store_errors():
-            documents = await self._model.find(query).to_list()
-        mappings = (mapping_to_domain(document) for document in documents)
-        return {mapping.received_user_id: mapping for mapping in mappings}
+            rows = await self._model.get_pymongo_collection().find(query).sort("_id", ASCENDING).to_list()
+            found: dict[str, UserMapping] = {}
+            for row in rows:
+                try:
+                    upgraded = upgrade_user_mapping(row)
+                except StoredDocumentUnreadable:
+                    continue  # matched by neither key: cannot be one of the wanted ids
+                mapping = mapping_to_domain(self._model.model_validate(upgraded.document))
+                if mapping.received_user_id in wanted:
+                    found.setdefault(mapping.received_user_id, mapping)  # the oldest row wins
+        return found
 
     async def reserve(self, received_user_id: str, owner: str, *, now: datetime, until: datetime) -> UserMapping | None:
         collection = self._model.get_pymongo_collection()
@@ -58,19 +82,30 @@ class MongoUserIdMap(UserIdMap):
         lease = {RESERVED_BY: owner, RESERVED_UNTIL: as_bson_datetime(until)}
         with translate_store_errors():
             for _ in range(_RESERVE_TURNS):
+                reservation = reservation_document(received_user_id, owner, now=now, until=until)
                 try:
-                    await collection.insert_one(reservation_document(received_user_id, owner, now=now, until=until))
-                    return None
+                    await collection.insert_one(reservation)
+                    if await collection.count_documents(keyed_by([received_user_id]), limit=2) == 1:
+                        return None
+                    await collection.delete_one({"_id": reservation["_id"]})  # another row came first
                 except DuplicateKeyError:
                     pass  # the id is taken; the driver's message (which quotes it) is dropped
-                if (await collection.update_one(takeover, {"$set": lease})).matched_count == 1:
-                    return None
-                document = await self._model.find_one({RECEIVED: received_user_id})
-                if document is not None and document.provider_user_id is not None:
-                    return mapping_to_domain(document)
-                if document is not None:
+                held = await collection.find_one_and_update(takeover, {"$set": lease}, projection={"_id": 1})
+                if held is not None:
+                    if await self._is_oldest(received_user_id, held["_id"]):
+                        return None
+                    await self.abandon(received_user_id, owner)
+                mapping = await self.find(received_user_id)
+                if mapping is not None:
+                    return mapping
+                if await collection.count_documents(keyed_by([received_user_id]), limit=1):
                     raise UserCreationInProgress
         raise UserCreationInProgress
+
+    async def _is_oldest(self, received_user_id: str, row_id: ObjectId) -> bool:
+        collection = self._model.get_pymongo_collection()
+        oldest = await collection.find_one(keyed_by([received_user_id]), projection={"_id": 1}, sort=[("_id", 1)])
+        return oldest is not None and oldest["_id"] == row_id
 
     async def complete(self, mapping: UserMapping, owner: str) -> None:
         held = {RECEIVED: mapping.received_user_id, RESERVED_BY: owner, PROVIDER_USER: None}

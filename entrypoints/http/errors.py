@@ -28,6 +28,7 @@ from application.errors import (
     ProviderError,
     ProviderUnavailable,
     ProviderUnsupported,
+    StoredDocumentUnreadable,
     StoreUnavailable,
     TranscriptionNotFound,
     TranscriptionUnavailable,
@@ -169,6 +170,8 @@ EXCEPTION_HANDLERS: dict[type[Exception] | int, Handler] = {
     ProviderUnavailable: handle_provider_unavailable,
     ProviderError: service_error(502, "provider-failed"),
     IdentityServiceError: service_error(502, "identity-service-failed"),
+    # A document no version of the service wrote: no Retry-After, retrying does not help (an operator must repair it).
+    StoredDocumentUnreadable: service_error(503, "stored-document-unreadable"),
     StoreUnavailable: service_error(503, "store-unavailable", retry_after=5),
     ValidationException: handle_validation,
     HTTPException: handle_http,

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from entrypoints.__main__ import main
+from entrypoints.legacy_settings import legacy_variable_warnings
+from entrypoints.logs import configure_logging
 from entrypoints.service_config import DEFAULT_CONFIG, load_service_config
 from entrypoints.settings import ConfigurationError, Settings
 
@@ -101,3 +105,49 @@ def test_main_prints_one_line_and_exits_non_zero(
     error = capsys.readouterr().err
     assert error.count("\n") == 1
     assert "IMMUTABLE_PERIOD_MS" in error
+
+
+@pytest.mark.parametrize(
+    ("value", "level"),
+    [
+        ("trace", "DEBUG"),
+        ("debug", "DEBUG"),
+        ("info", "INFO"),
+        ("warn", "WARNING"),
+        ("error", "ERROR"),
+        ("fatal", "CRITICAL"),
+        ("silent", "SILENT"),
+        ("WARNING", "WARNING"),
+        ("Critical", "CRITICAL"),
+    ],
+)
+def test_log_level_takes_the_values_of_mia_and_of_python(value: str, level: str) -> None:
+    assert Settings.from_env({"LOG_LEVEL": value}).log_level == level
+
+
+def test_an_unknown_log_level_names_both_spellings() -> None:
+    with pytest.raises(ConfigurationError, match=r"LOG_LEVEL must be one of trace, debug, info, warn.*not 'loud'"):
+        Settings.from_env({"LOG_LEVEL": "loud"})
+
+
+def test_silent_logs_nothing_at_all() -> None:
+    stream = io.StringIO()
+    configure_logging("SILENT", stream)
+    try:
+        logging.getLogger("teleconsultation").critical("not shown")
+        logging.getLogger("pymongo").critical("nor this")
+        assert stream.getvalue() == ""
+    finally:
+        configure_logging("INFO")
+
+
+def test_the_originals_variables_that_do_not_apply_are_named_with_what_to_set_instead() -> None:
+    env = {"CRUD_SERVICE_URL": "http://crud-service", "MICROSERVICE_GATEWAY_SERVICE_NAME": "gw", "HTTP_PORT": "3000"}
+    warnings = legacy_variable_warnings(env)
+    assert warnings == [
+        "CRUD_SERVICE_URL is set but not used by this service: this service reads and writes MongoDB directly, "
+        "not through the CRUD service: set MONGODB_URL (and MONGODB_DATABASE) to the database behind the CRUD service",
+        "MICROSERVICE_GATEWAY_SERVICE_NAME is set but not used by this service: this service calls no microservice "
+        "gateway: nothing to set",
+    ]
+    Settings.from_env(env)  # accepted

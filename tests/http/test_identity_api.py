@@ -145,7 +145,16 @@ async def test_custom_ids_are_resolved_and_both_ids_identify_the_requester(
                 "/teleconsultation", json={"participants": ["u-doc", "u-unknown"], "start_date": START, "end_date": END}
             )
             assert unresolved.status_code == 400
-            assert "u-unknown" in unresolved.json()["error"]
+            assert unresolved.json() == {
+                "error": "Failed POST /teleconsultation: user u-unknown not found: neither the custom-id service "
+                "nor the identity service knows it"
+            }
+            # Custom ids are a choice, not an obligation: an id the custom-id service does not know is an auth0 id.
+            mixed = await client.post(
+                "/teleconsultation", json={"participants": ["u-doc", "auth0|pat"], "start_date": START, "end_date": END}
+            )
+            assert mixed.status_code == 201, mixed.text
+            assert (await get_as(client, mixed.json()["roomId"], "auth0|pat")).status_code == 200
             # A second teleconsultation with the same people reuses their provider users.
             await client.post(
                 "/teleconsultation", json={"participants": ["u-doc", "u-pat"], "start_date": START, "end_date": END}

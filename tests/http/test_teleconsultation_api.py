@@ -227,6 +227,8 @@ async def test_problem_details_only_for_clients_that_ask(client: Client) -> None
 async def test_probes_and_the_openapi_document(client: Client) -> None:
     assert (await client.get("/-/healthz")).json() == {"status": "OK"}
     assert (await client.get("/-/ready")).json() == {"status": "OK"}
+    # lc39's check-up probe, as the original exposed it: the same check as readiness.
+    assert (await client.get("/-/check-up")).json() == {"status": "OK"}
     document = (await client.get("/documentation/json")).json()
     assert document["openapi"].startswith("3.1")
     assert {

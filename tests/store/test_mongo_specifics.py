@@ -31,7 +31,7 @@ from adapters.mongo.embedded import MEMORY, EmbeddedMongoServer, EmbeddedServerE
 from adapters.mongo.lifecycle import MongoStore, MongoTimeouts, open_mongo_store
 from adapters.mongo.mapping import to_document, to_domain
 from application.dto import UserMapping
-from application.errors import StoreUnavailable
+from application.errors import StoredDocumentUnreadable, StoreUnavailable
 from domain.duration_policy import Schedule
 from domain.privileges import Privilege
 from domain.teleconsultation import Participant, Teleconsultation
@@ -113,12 +113,17 @@ async def test_fields_the_service_does_not_know_survive_a_save(
     assert raw["teleconsultationState"] == "legacy"
 
 
-async def test_a_document_of_another_shape_is_store_unavailable(
+async def test_a_document_no_version_ever_wrote_is_an_error_naming_the_field(
     mongo_store: MongoStore, raw_database: RawDatabase
 ) -> None:
     teleconsultation = await add_one(mongo_store)
-    await raw_database[TELECONSULTATIONS].update_one({}, {"$unset": {"participants": ""}})
-    with pytest.raises(StoreUnavailable, match="expected shape"):
+    await raw_database[TELECONSULTATIONS].update_one({}, {"$unset": {"startDate": ""}})
+    with pytest.raises(
+        StoredDocumentUnreadable, match=f"teleconsultation {teleconsultation.id} .* startDate is missing"
+    ):
+        await mongo_store.teleconsultations.get(teleconsultation.id)
+    await raw_database[TELECONSULTATIONS].update_one({}, {"$set": {"startDate": "tomorrow"}})
+    with pytest.raises(StoredDocumentUnreadable, match="startDate is not a date"):
         await mongo_store.teleconsultations.get(teleconsultation.id)
 
 

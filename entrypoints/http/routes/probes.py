@@ -25,4 +25,7 @@ def probe_routes(*, store: Store, metrics: ServiceMetrics) -> list[HTTPRouteHand
     def prometheus() -> Response[bytes]:
         return Response(metrics.render(), media_type=CONTENT_TYPE)
 
-    return [healthz, ready, prometheus]
+    # The lc39 convention of the original (Mia's `/-/check-up`): the same check as readiness.
+    check_up = get("/-/check-up", summary="Check-up probe (lc39): the store answers", responses=NOT_READY)(ready.fn)
+
+    return [healthz, ready, check_up, prometheus]

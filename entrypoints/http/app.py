@@ -18,9 +18,9 @@ from entrypoints.http.features import FEATURE_HANDLERS
 from entrypoints.http.observability import observe_requests
 from entrypoints.http.openapi import (
     NOT_READY,
-    ExactJsonRenderPlugin,
     document_optional_bodies,
     document_problem_details,
+    render_plugins,
     with_exact_body_schemas,
 )
 from entrypoints.http.schemas import Status
@@ -77,7 +77,7 @@ def create_app(container: Container) -> Litestar:
             version="2.1.0",
             description="Schedules video consultations and hands each participant a personal join link.",
             path="/documentation",
-            render_plugins=[ExactJsonRenderPlugin()],
+            render_plugins=render_plugins(),
         ),
         debug=False,
         logging_config=None,  # logging is set up once by the entry point (JSON lines, see entrypoints/logs.py)

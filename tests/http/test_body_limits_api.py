@@ -23,6 +23,8 @@ ROUTES = [
     ("GET", "/-/metrics", limits.NO_BODY),
     ("GET", "/documentation/json", limits.NO_BODY),
     ("GET", "/documentation/openapi.json", limits.NO_BODY),
+    ("GET", "/documentation/swagger", limits.NO_BODY),
+    ("GET", "/documentation/scalar", limits.NO_BODY),
 ]
 
 

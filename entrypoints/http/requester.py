@@ -12,6 +12,7 @@ from litestar import Request
 from application.dto import CallContext, Requester
 from application.errors import Unauthorized
 from application.ports import TokenVerifier
+from entrypoints.settings import IdentityHeaders
 
 # Always passed on to the services called on the caller's behalf, like the platform's own plugins do.
 ALWAYS_FORWARDED = ("x-request-id", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host")
@@ -21,14 +22,6 @@ ALWAYS_FORWARDED = ("x-request-id", "x-forwarded-for", "x-forwarded-proto", "x-f
 class PathStep:
     source: str  # "object" | "json" | "array"
     extract: str | int
-
-
-@dataclass(frozen=True, slots=True)
-class IdentityHeaders:
-    user_id: str = "miauserid"
-    groups: str = "miausergroups"
-    user_properties: str = "miauserproperties"
-    client_type: str = "client-type"
 
 
 class RequesterReader:

@@ -18,6 +18,7 @@ ROUTES = [
     ("GET", f"/teleconsultation/{ROOM}", limits.NO_BODY),
     ("DELETE", f"/teleconsultation/{ROOM}", limits.NO_BODY),
     ("POST", "/credentials", limits.CREDENTIALS_BODY),
+    ("PATCH", "/settings/update", limits.SETTINGS_BODY),
     ("GET", "/-/healthz", limits.NO_BODY),
     ("GET", "/-/ready", limits.NO_BODY),
     ("GET", "/-/metrics", limits.NO_BODY),

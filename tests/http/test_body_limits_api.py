@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from entrypoints.http import limits
+from tests.http.builders import body, create, doctor, patient
 from tests.http.conftest import Client
-from tests.http.test_teleconsultation_api import body, create, doctor, patient
 
 ROOM = "0123456789abcdef01234567"
 ROUTES = [

@@ -17,8 +17,8 @@ from entrypoints.settings import ReliabilitySettings
 from tests.fakes.auth0_client import FakeAuth0Client
 from tests.fakes.kaleyra_server import FakeKaleyraServer
 from tests.fakes.kaleyra_state import Fault
+from tests.http.builders import body, create, doctor, patient
 from tests.http.conftest import Client, auth_settings, kaleyra_settings, serve
-from tests.http.test_teleconsultation_api import body, create, doctor, patient
 
 
 def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:

@@ -11,8 +11,8 @@ from adapters.memory.clock import FixedClock
 from entrypoints.service_config import DEFAULT_CONFIG
 from tests.builders import T0
 from tests.fakes.kaleyra_server import FakeKaleyraServer
+from tests.http.builders import body, create, doctor, patient
 from tests.http.conftest import Client, kaleyra_settings, serve
-from tests.http.test_teleconsultation_api import body, create, doctor, patient
 
 
 def stored_link(fake: FakeKaleyraServer, user_id: str) -> str:

@@ -13,36 +13,8 @@ from application.dto import RoomDetails
 from entrypoints.http.schemas import RoomDetailsBody, room_details_body
 from tests.builders import T0
 from tests.fakes.kaleyra_server import FakeKaleyraServer
+from tests.http.builders import END, START, body, create, doctor, patient
 from tests.http.conftest import Client, kaleyra_settings, serve
-
-START = "2030-02-22T15:30:00.000Z"
-END = "2030-02-22T16:30:00.000Z"
-
-
-def doctor(user_id: str = "doc-1") -> dict[str, Any]:
-    return {"userId": user_id, "groups": ["doctor"], "fullName": "Joe Smith", "language": "it"}
-
-
-def patient(user_id: str = "pat-1") -> dict[str, Any]:
-    return {"userId": user_id, "groups": ["patient"], "fullName": "Jane Doe", "language": "it"}
-
-
-def body(*participants: dict[str, Any], number: int | None = None, **extra: Any) -> dict[str, Any]:
-    fields: dict[str, Any] = {
-        "participants": {"number": len(participants) if number is None else number, "data": list(participants)},
-        "start_date": START,
-        "end_date": END,
-    }
-    fields.update(extra)
-    return fields
-
-
-async def create(client: Client, payload: dict[str, Any]) -> str:
-    response = await client.post("/teleconsultation", json=payload)
-    assert response.status_code == 201, response.text
-    assert set(response.json()) == {"roomId"}
-    room_id: str = response.json()["roomId"]
-    return room_id
 
 
 async def test_the_whole_lifecycle_against_kaleyra(

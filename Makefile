@@ -7,16 +7,20 @@ BENCH_INSTALLED := $(VENV)/.bench-installed
 
 .PHONY: install run test lint typecheck imports pytest bench faults sweep migrate clean
 
+# pip's own progress (a bar on a terminal, one line a package in CI logs): the first install takes about a minute.
 $(INSTALLED): pyproject.toml
+	@echo "installing dependencies into $(VENV) (first run only, about a minute)..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[embedded,dev]'
+	$(BIN)/python -m pip install --progress-bar on -e '.[embedded,dev]'
+	@echo "dependencies installed in $(VENV)"
 	touch $@
 
 install: $(INSTALLED)
 
 $(BENCH_INSTALLED): $(INSTALLED)
-	$(BIN)/python -m pip install --quiet -e '.[embedded,dev,bench]'
+	@echo "installing the benchmark's dependencies into $(VENV) (first bench only)..."
+	$(BIN)/python -m pip install --progress-bar on -e '.[embedded,dev,bench]'
 	touch $@
 
 run: install

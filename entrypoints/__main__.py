@@ -11,19 +11,16 @@ import sys
 
 from application.errors import StoreUnavailable
 from entrypoints.container import Container, opened_resources, resolved
+from entrypoints.exit_codes import EXIT_CONFIGURATION, EXIT_ROOMS_PENDING, EXIT_STORE_UNAVAILABLE
 from entrypoints.http.app import ServiceApp
 from entrypoints.legacy_settings import warn_about_legacy_variables
 from entrypoints.logs import configure_logging
 from entrypoints.migrate import migrate
-from entrypoints.server import run_server
 from entrypoints.service_config import load_service_config
 from entrypoints.settings import ConfigurationError, Settings
+from entrypoints.startup import serve_until_stopped
 
 logger = logging.getLogger("teleconsultation")
-
-EXIT_ROOMS_PENDING = 1
-EXIT_CONFIGURATION = 2
-EXIT_STORE_UNAVAILABLE = 3
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,14 +50,13 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(sweep(container))
     if command == "migrate":
         return asyncio.run(migrate(container, dry_run=arguments.dry_run))
-    serve(settings, container)
-    return 0
+    return serve(settings, container)
 
 
-def serve(settings: Settings, container: Container) -> None:
+def serve(settings: Settings, container: Container) -> int:
     if settings.video_provider == "jitsi" and not settings.jitsi.app_secret:
         logger.warning("JITSI_APP_SECRET is not set: join links carry no token and anyone with a link can join")
-    run_server(ServiceApp(container), host=settings.http_host, port=settings.http_port, log_level=settings.log_level)
+    return serve_until_stopped(ServiceApp(container), settings)
 
 
 async def sweep(container: Container) -> int:

@@ -9,7 +9,9 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from application.circuit_breaker import CircuitBreaker, CircuitState
 
-CONTENT_TYPE = CONTENT_TYPE_LATEST
+# The exposition format's media type without its charset parameter: Litestar adds "; charset=utf-8" to every
+# text/* media type it is given, so passing CONTENT_TYPE_LATEST as it is would name the charset twice.
+CONTENT_TYPE = "; ".join(part for part in CONTENT_TYPE_LATEST.split("; ") if not part.startswith("charset="))
 # Provider calls take from milliseconds (a 404) to the timeout plus retries.
 PROVIDER_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 

@@ -6,9 +6,9 @@ import sys
 
 from application.errors import StoreUnavailable
 from entrypoints.container import Container, opened_resources, resolved
+from entrypoints.exit_codes import EXIT_STORE_UNAVAILABLE
 
 EXIT_LEFT = 1
-EXIT_STORE_UNAVAILABLE = 3
 
 
 async def migrate(container: Container, *, dry_run: bool) -> int:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from pydantic import ByteSize, TypeAdapter, ValidationError
 
 from adapters.identity.settings import AuthServiceSettings, JwtSettings
 from adapters.jitsi.settings import JitsiSettings
 from adapters.kaleyra.settings import KaleyraSettings
-from entrypoints.http.requester import IdentityHeaders
 from entrypoints.legacy_settings import MIA_LOG_LEVELS, SILENT, python_log_level
 
 
@@ -42,6 +42,16 @@ class StoreSettings:
     embedded_data_dir: Path = Path("data")
     teleconsultations_collection: str = "teleconsultations"
     user_map_collection: str = "teleconsultations_users"
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityHeaders:
+    """The request headers that carry the requester's identity (headers mode), lower-cased."""
+
+    user_id: str = "miauserid"
+    groups: str = "miausergroups"
+    user_properties: str = "miauserproperties"
+    client_type: str = "client-type"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,12 +103,13 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
-        read = _Reader(env)
+        # Every default is the one its settings class declares: an unset variable leaves the field as declared.
+        read, default, store = _Reader(env), cls(), StoreSettings()
         api_key = read.text("BANDYER_API_SECRET_KEY")
-        provider = read.choice("VIDEO_PROVIDER", VIDEO_PROVIDERS, "kaleyra" if api_key else "jitsi")
-        timeout = read.seconds("PROVIDER_TIMEOUT_SECONDS", 10.0, maximum=300)
-        live = read.boolean("LIVE_TELECONSULTATION", True)
-        recording = read.choice("DEFAULT_RECORDING_TYPE", RECORDING_TYPES, "none")
+        provider = read.choice("VIDEO_PROVIDER", VIDEO_PROVIDERS, "kaleyra" if api_key else default.video_provider)
+        timeout = read.seconds("PROVIDER_TIMEOUT_SECONDS", default.provider_timeout_seconds, maximum=300)
+        live = read.boolean("LIVE_TELECONSULTATION", _declared(KaleyraSettings, "live"))
+        recording = read.choice("DEFAULT_RECORDING_TYPE", RECORDING_TYPES, default.recording_type)
         kaleyra = None
         if provider == "kaleyra":
             base_url = read.required("BANDYER_BASE_URL", "the Kaleyra API base URL, e.g. https://api.eu.bandyer.com")
@@ -109,49 +120,65 @@ class Settings:
                 )
         with _naming("JITSI_BASE_URL / JITSI_APP_ID / JITSI_APP_SECRET"):
             jitsi = JitsiSettings(
-                base_url=read.text("JITSI_BASE_URL") or "https://meet.jit.si",
+                base_url=read.text("JITSI_BASE_URL") or default.jitsi.base_url,
                 app_id=read.text("JITSI_APP_ID"),
                 app_secret=read.text("JITSI_APP_SECRET"),
             )
         return cls(
-            http_host=read.text("HTTP_HOST") or "127.0.0.1",
-            http_port=read.integer("HTTP_PORT", 3000, minimum=0, maximum=65535),
-            log_level=read.log_level("LOG_LEVEL", "INFO"),
+            http_host=read.text("HTTP_HOST") or default.http_host,
+            http_port=read.integer("HTTP_PORT", default.http_port, minimum=0, maximum=65535),
+            log_level=read.log_level("LOG_LEVEL", default.log_level),
             config_path=_optional_path(read.text("TELECONSULTATION_SERVICE_CONFIG_PATH")),
             video_provider=provider,
             kaleyra=kaleyra,
             jitsi=jitsi,
             store=StoreSettings(
-                backend=read.choice("STORE_BACKEND", STORE_BACKENDS, "mongo"),
+                backend=read.choice("STORE_BACKEND", STORE_BACKENDS, store.backend),
                 mongodb_url=read.text("MONGODB_URL"),
-                database=read.text("MONGODB_DATABASE") or "teleconsultation",
-                embedded_data_dir=Path(read.text("EMBEDDED_MONGO_DATA_DIR") or "data"),
-                teleconsultations_collection=read.collection("TELECONSULTATIONS_CRUD_NAME", "teleconsultations"),
-                user_map_collection=read.collection("USER_ID_MAP_CRUD_NAME", "teleconsultations_users"),
+                database=read.text("MONGODB_DATABASE") or store.database,
+                embedded_data_dir=_optional_path(read.text("EMBEDDED_MONGO_DATA_DIR")) or store.embedded_data_dir,
+                teleconsultations_collection=read.collection(
+                    "TELECONSULTATIONS_CRUD_NAME", store.teleconsultations_collection
+                ),
+                user_map_collection=read.collection("USER_ID_MAP_CRUD_NAME", store.user_map_collection),
             ),
-            unlimited_teleconsultation=read.boolean("UNLIMITED_TELECONSULTATION", True),
-            immutable_period=timedelta(milliseconds=read.integer("IMMUTABLE_PERIOD_MS", 0, minimum=0)),
+            unlimited_teleconsultation=read.boolean("UNLIMITED_TELECONSULTATION", default.unlimited_teleconsultation),
+            immutable_period=timedelta(
+                milliseconds=read.integer(
+                    "IMMUTABLE_PERIOD_MS", default.immutable_period // timedelta(milliseconds=1), minimum=0
+                )
+            ),
             identity=_identity(read),
             provider_timeout_seconds=timeout,
             room_details_cache=timedelta(
                 seconds=read.seconds(
-                    "ROOM_DETAILS_CACHE_SECONDS", 2.0, maximum=MAX_ROOM_DETAILS_CACHE_SECONDS, allow_zero=True
+                    "ROOM_DETAILS_CACHE_SECONDS",
+                    default.room_details_cache.total_seconds(),
+                    maximum=MAX_ROOM_DETAILS_CACHE_SECONDS,
+                    allow_zero=True,
                 )
             ),
-            delete_uploads=read.boolean("TELECONSULTATION_DELETE_UPLOADS", False),
+            delete_uploads=read.boolean("TELECONSULTATION_DELETE_UPLOADS", default.delete_uploads),
             recording_type=recording,
-            transcription_max_bytes=read.size("TRANSCRIPTION_MAX_FILE_SIZE", "50MB", maximum=MAX_TRANSCRIPTION_BYTES),
+            transcription_max_bytes=read.size(
+                "TRANSCRIPTION_MAX_FILE_SIZE", default.transcription_max_bytes, maximum=MAX_TRANSCRIPTION_BYTES
+            ),
             reliability=_reliability(read),
         )
 
 
 def _reliability(read: _Reader) -> ReliabilitySettings:
+    default = ReliabilitySettings()
     return ReliabilitySettings(
-        circuit_failure_threshold=read.integer("CIRCUIT_BREAKER_FAILURE_THRESHOLD", 5, minimum=1, maximum=1000),
-        circuit_reset_seconds=read.seconds("CIRCUIT_BREAKER_RESET_SECONDS", 30.0, maximum=3600),
-        sweep_interval_seconds=read.seconds("SWEEP_INTERVAL_SECONDS", 30.0, maximum=86_400),
+        circuit_failure_threshold=read.integer(
+            "CIRCUIT_BREAKER_FAILURE_THRESHOLD", default.circuit_failure_threshold, minimum=1, maximum=1000
+        ),
+        circuit_reset_seconds=read.seconds(
+            "CIRCUIT_BREAKER_RESET_SECONDS", default.circuit_reset_seconds, maximum=3600
+        ),
+        sweep_interval_seconds=read.seconds("SWEEP_INTERVAL_SECONDS", default.sweep_interval_seconds, maximum=86_400),
         idempotency_key_ttl_seconds=read.integer(
-            "IDEMPOTENCY_KEY_TTL_SECONDS", 86_400, minimum=60, maximum=30 * 86_400
+            "IDEMPOTENCY_KEY_TTL_SECONDS", default.idempotency_key_ttl_seconds, minimum=60, maximum=30 * 86_400
         ),
     )
 
@@ -166,7 +193,8 @@ def _identity(read: _Reader) -> IdentitySettings:
     custom_ids = read.text("CUSTOM_ID_USERS_API_ENDPOINT")
     if custom_ids and auth_service is None:
         raise ConfigurationError("CUSTOM_ID_USERS_API_ENDPOINT works only together with AUTH_SERVICE")
-    mode = read.choice("AUTH_MODE", AUTH_MODES, "headers")
+    default = IdentitySettings()
+    mode = read.choice("AUTH_MODE", AUTH_MODES, default.auth_mode)
     jwt = None
     if mode == "jwt":
         with _naming("AUTH_JWKS_URL / AUTH_JWT_ISSUER / AUTH_JWT_AUDIENCE / AUTH_JWT_*_CLAIM"):
@@ -174,8 +202,8 @@ def _identity(read: _Reader) -> IdentitySettings:
                 jwks_url=read.required("AUTH_JWKS_URL", "the URL of the identity provider's JSON Web Key Set"),
                 issuer=read.required("AUTH_JWT_ISSUER", "the exact `iss` of accepted tokens"),
                 audience=read.required("AUTH_JWT_AUDIENCE", "the `aud` accepted tokens must carry"),
-                user_id_claim=read.text("AUTH_JWT_USER_ID_CLAIM") or "sub",
-                groups_claim=read.text("AUTH_JWT_GROUPS_CLAIM") or "groups",
+                user_id_claim=read.text("AUTH_JWT_USER_ID_CLAIM") or _declared(JwtSettings, "user_id_claim"),
+                groups_claim=read.text("AUTH_JWT_GROUPS_CLAIM") or _declared(JwtSettings, "groups_claim"),
             )
     extra_headers = read.text("ADDITIONAL_HEADERS_TO_PROXY") or ""
     return IdentitySettings(
@@ -183,10 +211,10 @@ def _identity(read: _Reader) -> IdentitySettings:
         custom_id_endpoint=custom_ids,
         additional_headers_to_proxy=tuple(h.strip().lower() for h in extra_headers.split(",") if h.strip()),
         headers=IdentityHeaders(
-            user_id=(read.text("USERID_HEADER_KEY") or "miauserid").lower(),
-            groups=(read.text("GROUPS_HEADER_KEY") or "miausergroups").lower(),
-            user_properties=(read.text("USER_PROPERTIES_HEADER_KEY") or "miauserproperties").lower(),
-            client_type=(read.text("CLIENTTYPE_HEADER_KEY") or "client-type").lower(),
+            user_id=(read.text("USERID_HEADER_KEY") or default.headers.user_id).lower(),
+            groups=(read.text("GROUPS_HEADER_KEY") or default.headers.groups).lower(),
+            user_properties=(read.text("USER_PROPERTIES_HEADER_KEY") or default.headers.user_properties).lower(),
+            client_type=(read.text("CLIENTTYPE_HEADER_KEY") or default.headers.client_type).lower(),
         ),
         auth_mode=mode,
         jwt=jwt,
@@ -204,6 +232,13 @@ def _naming(variables: str) -> Iterator[None]:
 
 def _optional_path(value: str | None) -> Path | None:
     return Path(value) if value else None
+
+
+def _declared(settings_class: type, name: str) -> Any:
+    """The default a settings class declares for a field, for classes that cannot be built without arguments."""
+    (declared,) = [found for found in fields(settings_class) if found.name == name]
+    assert declared.default is not MISSING, f"{settings_class.__name__}.{name} declares no plain default"
+    return declared.default
 
 
 class _Reader:
@@ -257,9 +292,11 @@ class _Reader:
             raise ConfigurationError(f"{name} must be from {lower} up to {maximum:g} seconds, not {value!r}")
         return number
 
-    def size(self, name: str, default: str, *, maximum: int) -> int:
+    def size(self, name: str, default: int, *, maximum: int) -> int:
         """A size such as `50MB` (10^6 bytes), `50MiB` (2^20 bytes), `512KB`, `1GB`, or a number of bytes."""
-        value = self.text(name) or default
+        value = self.text(name)
+        if value is None:
+            return default
         try:
             size = int(_BYTE_SIZE.validate_python(value))
         except ValidationError:

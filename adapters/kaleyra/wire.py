@@ -6,6 +6,7 @@ accepted, because most response shapes are assumptions rather than documented fa
 
 from __future__ import annotations
 
+from dataclasses import fields as dataclass_fields
 from typing import Any
 
 import msgspec
@@ -127,17 +128,18 @@ class RoomBody(msgspec.Struct, frozen=True):
 
     def to_details(self) -> RoomDetails:
         return RoomDetails(
-            recording=self.recording,
-            recording_status=self.recording_status,
-            call_type=self.call_type,
-            description=self.description,
-            status=self.status,
-            disabled=self.disabled,
-            creation_date=self.creation_date,
+            **{name: getattr(self, name) for name in _REPORTED_AS_IS},
             duration_in_seconds=_whole(self.duration, self.duration_in_seconds),
             duration_used_in_seconds=_whole(self.duration_used, self.duration_used_in_seconds),
-            live=self.live,
         )
+
+
+# The RoomDetails fields Kaleyra reports under the same name and type; the durations come in two forms.
+_REPORTED_AS_IS = tuple(
+    field.name
+    for field in dataclass_fields(RoomDetails)
+    if field.name not in {"duration_in_seconds", "duration_used_in_seconds"}
+)
 
 
 class RoomResponse(RoomBody, frozen=True):

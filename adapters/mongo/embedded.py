@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import errno
+import fcntl
 import os
 import re
 import shutil
@@ -21,6 +23,8 @@ from pymongo.errors import PyMongoError
 MEMORY = ":memory:"
 EXECUTABLE = "secantusd-py"
 LOG_FILE = "secantusd.log"
+# WiredTiger holds an fcntl lock on this file of its data directory while it has the directory open.
+_LOCK_FILE = "WiredTiger.lock"
 _LISTENING = re.compile(rb"secantus listening on (\S+):(\d+)")
 _TAIL_LINES = 20
 
@@ -41,7 +45,22 @@ os.execv(sys.argv[2], sys.argv[2:])
 
 
 class EmbeddedServerError(RuntimeError):
-    """The embedded server could not be found, started or reached."""
+    """The embedded server could not be found, started or reached.
+
+    `reason` says what went wrong in one line; the message adds the server's last output, when there is some.
+    """
+
+    def __init__(self, reason: str, output: str | None = None) -> None:
+        super().__init__(reason if output is None else f"{reason}; its last output:\n{output}")
+        self.reason = reason
+
+
+class EmbeddedDataDirectoryInUse(EmbeddedServerError):
+    """Another process (another instance of the service, say) has the data directory open: only one may."""
+
+    def __init__(self, directory: Path, output: str | None = None) -> None:
+        super().__init__(f"the data directory {directory} is in use by another process", output)
+        self.directory = directory
 
 
 class EmbeddedMongoServer:
@@ -176,6 +195,8 @@ class EmbeddedMongoServer:
             if found is not None:
                 return int(found.group(2))
             if self._process.poll() is not None:
+                if self.storage_path is not None and _locked_by_another_process(self.storage_path / _LOCK_FILE):
+                    raise EmbeddedDataDirectoryInUse(self.storage_path, self._tail())
                 raise self._failure(f"exited with code {self._process.returncode} before listening")
             if asyncio.get_running_loop().time() > deadline:
                 raise self._failure(f"did not listen within {self._startup_timeout:g} s")
@@ -198,9 +219,11 @@ class EmbeddedMongoServer:
         return os.pread(self._log.fileno(), max(0, size - self._log_start), self._log_start)
 
     def _failure(self, what: str) -> EmbeddedServerError:
+        return EmbeddedServerError(f"the embedded MongoDB server ({EXECUTABLE}) {what}", self._tail())
+
+    def _tail(self) -> str:
         lines = self._log_bytes().decode("utf-8", "replace").splitlines()[-_TAIL_LINES:]
-        tail = "\n".join(lines) or "(no output)"
-        return EmbeddedServerError(f"the embedded MongoDB server ({EXECUTABLE}) {what}; its last output:\n{tail}")
+        return "\n".join(lines) or "(no output)"
 
     def _kill_now(self) -> None:
         """The atexit guard: an interpreter exiting without `stop()` still takes the server down."""
@@ -231,6 +254,23 @@ async def _exited(process: subprocess.Popen[bytes], seconds: float) -> bool:
     except subprocess.TimeoutExpired:
         return False
     return True
+
+
+def _locked_by_another_process(lock_file: Path) -> bool:
+    """Whether another process holds the lock WiredTiger takes on its data directory (an fcntl lock)."""
+    try:
+        descriptor = os.open(lock_file, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.lockf(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as error:
+        return error.errno in (errno.EACCES, errno.EAGAIN)
+    else:
+        fcntl.lockf(descriptor, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(descriptor)
 
 
 def _find_executable() -> str:

@@ -12,7 +12,7 @@ import pymongo
 from beanie import init_beanie
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import ConfigurationError, PyMongoError
+from pymongo.errors import ConfigurationError, PyMongoError, ServerSelectionTimeoutError
 
 from adapters.mongo.cleanups import MongoPendingRoomCleanups
 from adapters.mongo.documents import BoundDocuments, bind_documents
@@ -105,11 +105,25 @@ async def open_mongo_store(
             teleconsultations_collection, user_map_collection, cleanups_collection, idempotency_collection
         )
         with translate_store_errors():
-            await init_beanie(database=client[database], document_models=list(documents))
+            try:
+                await init_beanie(database=client[database], document_models=list(documents))
+            except ServerSelectionTimeoutError as error:
+                seconds = timeouts.server_selection_ms / 1000
+                raise StoreUnavailable(f"MongoDB at {hosts_of(url)} did not answer within {seconds:g} s") from error
         await index_at_start_up(documents.user_ids.get_pymongo_collection())
         yield MongoStore(client[database], documents, clock or _UtcClock(), timeouts.ping_seconds, privileges)
     finally:
         await client.close()
+
+
+def hosts_of(url: str) -> str:
+    """The hosts a MongoDB URL names ("db1:27017,db2:27017"), without its user, password, database or options.
+
+    Split as the driver splits it, which has accepted the URL, so its user info is escaped (no bare "@" or "/").
+    """
+    _, _, rest = url.partition("://")
+    authority = rest.split("/", 1)[0].split("?", 1)[0]
+    return authority.rpartition("@")[2] or "(no host)"
 
 
 class _UtcClock(Clock):

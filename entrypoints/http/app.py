@@ -23,12 +23,13 @@ from entrypoints.http import limits
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.observability import observe_requests
 from entrypoints.http.openapi import (
-    ExactJsonRenderPlugin,
     document_json_bodies,
     document_problem_details,
+    render_plugins,
     with_exact_body_schemas,
 )
 from entrypoints.metrics import ServiceMetrics
+from entrypoints.startup import explain
 
 logger = logging.getLogger("teleconsultation")
 
@@ -61,7 +62,7 @@ def build_litestar_app(routes: Routes, metrics: ServiceMetrics) -> Litestar:
             version="2.1.0",
             description="Schedules video consultations and hands each participant a personal join link.",
             path="/documentation",
-            render_plugins=[ExactJsonRenderPlugin()],
+            render_plugins=render_plugins(),
         ),
         debug=False,
         logging_config=None,  # logging is set up once by the entry point (JSON lines, see entrypoints/logs.py)
@@ -91,6 +92,8 @@ class ServiceApp:
     def __init__(self, container: Container) -> None:
         self._container = container
         self._app: Litestar | None = None
+        self.started = False
+        self.startup_failure: BaseException | None = None
 
     @property
     def litestar(self) -> Litestar:
@@ -116,20 +119,20 @@ class ServiceApp:
                 if message["type"] == "lifespan.startup":
                     try:
                         self._app = await stack.enter_async_context(running_app(self._container))
-                    except Exception as error:  # the server prints the message and exits
-                        logger.debug("start-up failed", exc_info=error)
-                        await send({"type": "lifespan.startup.failed", "message": _startup_failure(error)})
+                    except Exception as error:  # the server gives up on a failed start-up
+                        self.startup_failure = error
+                        # One line that says what to do, not the traceback (that is at DEBUG).
+                        logger.error(explain(error, self._container.settings()).line)
+                        logger.debug("the start-up failure", exc_info=error)
+                        await send({"type": "lifespan.startup.failed", "message": ""})
                         return
+                    self.started = True
                     await send({"type": "lifespan.startup.complete"})
                 elif message["type"] == "lifespan.shutdown":
                     self._app = None
                     await stack.aclose()
                     await send({"type": "lifespan.shutdown.complete"})
                     return
-
-
-def _startup_failure(error: Exception) -> str:
-    return f"{type(error).__name__}: {error}"
 
 
 async def _not_running(scope: Scope, send: Send) -> None:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from enum import Enum
 from http import HTTPStatus
 from typing import Any
 
 import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.params import ParameterKwarg
 
 from application.errors import (
     ConcurrentUpdate,
@@ -105,7 +107,7 @@ def crud_error(request: AnyRequest, status: int, message: str, problem_type: str
 
 def handle_validation(request: AnyRequest, exc: Exception) -> Response[Any]:
     assert isinstance(exc, ValidationException)
-    return crud_error(request, 400, _validation_message(exc), "invalid-request")
+    return crud_error(request, 400, _validation_message(request, exc), "invalid-request")
 
 
 def handle_http(request: AnyRequest, exc: Exception) -> Response[Any]:
@@ -131,14 +133,23 @@ def handle_unexpected(request: AnyRequest, exc: Exception) -> Response[Any]:
     return crud_error(request, 500, "Something went wrong", "internal-error")
 
 
-def _validation_message(exc: ValidationException) -> str:
+# Where a handler argument can have another name on the wire.
+_PARAMETER_SOURCES = frozenset({"query", "header", "cookie"})
+
+
+def _validation_message(request: AnyRequest, exc: ValidationException) -> str:
     problems = exc.extra if isinstance(exc.extra, list) else []
     parts = []
     for problem in problems:
         if not isinstance(problem, dict):
             continue
         source = problem.get("source", "body")
+        # Litestar gives the source as a ParamType (str() of which is "ParamType.QUERY") and the key as the
+        # handler's argument name; callers know them as "query" and the parameter's name on the wire.
+        source = source.value if isinstance(source, Enum) else str(source)
         key = problem.get("key")
+        if source in _PARAMETER_SOURCES:
+            key = _wire_name(request, key)
         text = str(problem.get("message", "is invalid"))
         if key == "data" and text == "'data'":
             # How Litestar reports a request without a body: the name of the missing argument.
@@ -149,6 +160,16 @@ def _validation_message(exc: ValidationException) -> str:
     if parts:
         return "; ".join(parts)
     return str(exc.detail or "the request is invalid")
+
+
+def _wire_name(request: AnyRequest, key: Any) -> Any:
+    """The name a handler's argument has in the request (`useBackground` for `use_background`), else `key`."""
+    handler = request.scope.get("route_handler")
+    parameter = handler.parsed_fn_signature.parameters.get(key) if handler is not None and key else None
+    definition = getattr(parameter, "kwarg_definition", None)
+    if isinstance(definition, ParameterKwarg):
+        return definition.name or definition.query or definition.header or definition.cookie or key
+    return key
 
 
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Handler] = {

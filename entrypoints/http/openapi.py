@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 from litestar import Litestar, Request
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin, OpenAPIRenderPlugin, ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, PathItem, Reference, RequestBody
 from litestar.routes import HTTPRoute
 
@@ -74,6 +74,25 @@ class ExactJsonRenderPlugin(JsonRenderPlugin):
 
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
         return super().render(request, with_exact_body_schemas(openapi_schema))
+
+
+class ExactSwaggerRenderPlugin(SwaggerRenderPlugin):
+    """Swagger UI on the exact document: the page embeds the document it shows rather than fetching it."""
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        return super().render(request, with_exact_body_schemas(openapi_schema))
+
+
+def render_plugins() -> list[OpenAPIRenderPlugin]:
+    """What is served under /documentation: the JSON document first (also at /documentation itself), then two
+    interactive pages on it. The pages load their scripts from a CDN (jsDelivr) in the reader's browser; the
+    service itself fetches nothing, and without a network only the pages stay blank."""
+    return [
+        ExactJsonRenderPlugin(),
+        ExactSwaggerRenderPlugin(path="/swagger"),
+        # Scalar fetches the document from the JSON plugin's first path (/documentation): the exact one.
+        ScalarRenderPlugin(path="/scalar"),
+    ]
 
 
 def with_exact_body_schemas(document: dict[str, Any]) -> dict[str, Any]:

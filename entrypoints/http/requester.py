@@ -12,6 +12,7 @@ from litestar import Request
 from application.dto import CallContext, Requester
 from application.errors import Unauthorized
 from application.ports import TokenVerifier
+from entrypoints.settings import IdentityHeaders
 
 # Always passed on to the services called on the caller's behalf, like the platform's own plugins do. The request
 # id is not among them: every outbound adapter sends the id the service answers under (application/request_context).
@@ -22,14 +23,6 @@ ALWAYS_FORWARDED = ("x-forwarded-for", "x-forwarded-proto", "x-forwarded-host")
 class UserIdPathStep:
     source: str  # "object" | "json" | "array"
     extract: str | int
-
-
-@dataclass(frozen=True, slots=True)
-class IdentityHeaders:
-    user_id: str = "miauserid"
-    groups: str = "miausergroups"
-    user_properties: str = "miauserproperties"
-    client_type: str = "client-type"
 
 
 class RequesterReader:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from adapters.identity import JwtSettings
+from adapters.kaleyra import KaleyraSettings
 from entrypoints.__main__ import main
 from entrypoints.legacy_settings import legacy_variable_warnings
 from entrypoints.logs import configure_logging
@@ -30,6 +32,21 @@ def test_defaults_run_without_any_account_or_database() -> None:
     assert settings.unlimited_teleconsultation is True
     assert settings.immutable_period == timedelta(0)
     assert (settings.http_host, settings.http_port) == ("127.0.0.1", 3000)
+
+
+def test_an_unset_variable_leaves_the_default_its_settings_class_declares() -> None:
+    assert Settings.from_env({}) == Settings()
+    kaleyra = Settings.from_env(KALEYRA).kaleyra
+    assert kaleyra == KaleyraSettings(base_url=KALEYRA["BANDYER_BASE_URL"], api_key="key")
+    jwt = {
+        "AUTH_MODE": "jwt",
+        "AUTH_JWKS_URL": "https://idp.example/jwks",
+        "AUTH_JWT_ISSUER": "i",
+        "AUTH_JWT_AUDIENCE": "a",
+    }
+    assert Settings.from_env(jwt).identity.jwt == JwtSettings(
+        jwks_url="https://idp.example/jwks", issuer="i", audience="a"
+    )
 
 
 def test_kaleyra_is_chosen_when_its_key_is_set() -> None:

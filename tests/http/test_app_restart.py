@@ -6,8 +6,8 @@ from entrypoints.container import Container
 from entrypoints.http.app import ServiceApp
 from entrypoints.service_config import DEFAULT_CONFIG
 from tests.fakes.kaleyra_server import FakeKaleyraServer
+from tests.http.builders import body, doctor, patient
 from tests.http.conftest import kaleyra_settings, serve_app
-from tests.http.test_teleconsultation_api import body, doctor, patient
 
 
 async def test_a_restarted_app_opens_new_resources_instead_of_using_closed_ones(

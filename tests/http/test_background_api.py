@@ -130,3 +130,14 @@ async def test_jitsi_has_no_company_backgrounds(fake_kaleyra: FakeKaleyraServer,
     reason = "the jitsi video provider does not support company virtual backgrounds"
     assert (upload.status_code, upload.json()) == (501, {"error": f"Failed POST {UPLOAD}: {reason}"})
     assert (update.status_code, update.json()) == (501, {"error": f"Failed PATCH /settings/update: {reason}"})
+
+
+async def test_the_longest_alias_fully_escaped_is_within_the_settings_body_limit(client: Client) -> None:
+    # 256 characters, each \u-escaped: 1.5 KiB, which a 1 KiB limit would refuse before reading the alias.
+    escaped = b'{"background_alias": "' + b"\\u00e9" * 256 + b'"}'
+    assert len(escaped) > 1024
+    response = await client.patch(
+        "/settings/update", content=escaped, headers={**ADMIN, "content-type": "application/json"}
+    )
+    assert response.status_code == 400  # read and passed on: the fake provider knows no such alias
+    assert "refused the background alias" in response.json()["error"]

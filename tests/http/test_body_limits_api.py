@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from entrypoints.http import limits
+from tests.http.builders import body, create, doctor, patient
 from tests.http.conftest import Client
-from tests.http.test_teleconsultation_api import body, create, doctor, patient
 
 ROOM = "0123456789abcdef01234567"
 ROUTES = [
@@ -18,11 +18,14 @@ ROUTES = [
     ("GET", f"/teleconsultation/{ROOM}", limits.NO_BODY),
     ("DELETE", f"/teleconsultation/{ROOM}", limits.NO_BODY),
     ("POST", "/credentials", limits.CREDENTIALS_BODY),
+    ("PATCH", "/settings/update", limits.SETTINGS_BODY),
     ("GET", "/-/healthz", limits.NO_BODY),
     ("GET", "/-/ready", limits.NO_BODY),
     ("GET", "/-/metrics", limits.NO_BODY),
     ("GET", "/documentation/json", limits.NO_BODY),
     ("GET", "/documentation/openapi.json", limits.NO_BODY),
+    ("GET", "/documentation/swagger", limits.NO_BODY),
+    ("GET", "/documentation/scalar", limits.NO_BODY),
 ]
 
 

@@ -6,8 +6,8 @@ import asyncio
 from typing import Any
 
 from tests.fakes.kaleyra_server import FakeKaleyraServer
+from tests.http.builders import body, create, doctor, patient
 from tests.http.conftest import Client
-from tests.http.test_teleconsultation_api import body, create, doctor, patient
 
 
 def roster(*participants: dict[str, Any]) -> dict[str, Any]:

@@ -8,8 +8,8 @@ from pathlib import Path
 from adapters.memory.clock import FixedClock
 from tests.builders import T0
 from tests.fakes.kaleyra_server import FakeKaleyraServer
+from tests.http.builders import body, create, doctor, patient
 from tests.http.conftest import kaleyra_settings, serve, with_store
-from tests.http.test_teleconsultation_api import body, create, doctor, patient
 
 
 async def test_lifecycle_on_the_embedded_store_survives_a_restart(

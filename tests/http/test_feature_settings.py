@@ -7,8 +7,8 @@ import pytest
 from adapters.memory.clock import FixedClock
 from entrypoints.settings import ConfigurationError, Settings, StoreSettings
 from tests.fakes.kaleyra_server import FakeKaleyraServer
+from tests.http.builders import body, create, doctor, patient
 from tests.http.conftest import API_KEY, serve
-from tests.http.test_teleconsultation_api import body, create, doctor, patient
 
 
 @pytest.mark.parametrize(("live", "recording"), [("false", "automatic"), ("true", "none"), (None, "manual")])

@@ -8,8 +8,8 @@ import pytest
 
 from tests.fakes.kaleyra_server import FakeKaleyraServer
 from tests.fakes.kaleyra_state import Fault
+from tests.http.builders import END, START, body, doctor, patient
 from tests.http.conftest import Client
-from tests.http.test_teleconsultation_api import END, START, body, doctor, patient
 
 KEY = "8e03978e-40d5-43e8-bc93-6894a57f9324"
 

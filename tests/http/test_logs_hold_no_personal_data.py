@@ -13,8 +13,8 @@ from tests.builders import T0
 from tests.fakes.auth0_client import FakeAuth0Client
 from tests.fakes.kaleyra_server import FakeKaleyraServer
 from tests.fakes.kaleyra_state import FakeKaleyraState, Fault
+from tests.http.builders import body, create, doctor, patient
 from tests.http.conftest import API_KEY, Client, auth_settings, kaleyra_settings, serve
-from tests.http.test_teleconsultation_api import body, create, doctor, patient
 
 IDEMPOTENCY_KEY = "idem-key-3f9a1c"
 

@@ -8,6 +8,7 @@ import json
 import logging
 from dataclasses import replace
 
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.memory.clock import FixedClock
@@ -16,8 +17,8 @@ from entrypoints.settings import ReliabilitySettings
 from tests.fakes.auth0_client import FakeAuth0Client
 from tests.fakes.kaleyra_server import FakeKaleyraServer
 from tests.fakes.kaleyra_state import Fault
+from tests.http.builders import body, create, doctor, patient
 from tests.http.conftest import Client, auth_settings, kaleyra_settings, serve
-from tests.http.test_teleconsultation_api import body, create, doctor, patient
 
 
 def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -96,6 +97,15 @@ async def test_metrics_count_requests_by_route_template_and_provider_calls_by_ou
         assert sample(metrics, "teleconsultation_pending_room_cleanups") == 1
         assert provider_calls(metrics, "delete_room", "failed") == 2
         assert provider_calls(metrics, "delete_room", "short_circuited") >= 1
+
+
+async def test_metrics_are_served_in_the_exposition_format_with_one_charset(client: Client) -> None:
+    response = await client.get("/-/metrics")
+    assert response.status_code == 200
+    parameters = [part.strip() for part in response.headers["content-type"].split(";")]
+    # The exposition format's own media type (text/plain; version=...; charset=utf-8), each parameter once.
+    assert parameters == [part.strip() for part in CONTENT_TYPE_LATEST.split(";")]
+    assert parameters.count("charset=utf-8") == 1
 
 
 async def test_log_lines_are_json_objects_with_the_request_id(client: Client, json_logs: io.StringIO) -> None:

@@ -11,8 +11,8 @@ from adapters.memory.clock import FixedClock
 from entrypoints.service_config import DEFAULT_CONFIG
 from tests.builders import T0
 from tests.fakes.kaleyra_server import FakeKaleyraServer
+from tests.http.builders import body, create, doctor, patient
 from tests.http.conftest import Client, kaleyra_settings, serve
-from tests.http.test_teleconsultation_api import body, create, doctor, patient
 
 
 def stored_link(fake: FakeKaleyraServer, user_id: str) -> str:
@@ -64,13 +64,17 @@ async def test_configured_groups_always_get_the_background(fake_kaleyra: FakeKal
     assert neither.endswith("?language=it")
 
 
-async def test_a_malformed_use_background_is_a_crud_shaped_400(client: Client) -> None:
+async def test_a_malformed_use_background_is_a_crud_shaped_400_naming_the_query_parameter(client: Client) -> None:
     teleconsultation_id = await create(client, body(doctor(), patient()))
     response = await client.get(
         f"/teleconsultation/{teleconsultation_id}", params={"useBackground": "maybe"}, headers={"miauserid": "doc-1"}
     )
     assert response.status_code == 400
-    assert set(response.json()) == {"statusCode", "error", "message"}
+    assert response.json() == {
+        "statusCode": 400,
+        "error": "Bad Request",
+        "message": "query.useBackground: Expected `bool`, got `str`",
+    }
 
 
 async def test_jitsi_links_get_the_language_in_the_fragment_and_no_background(

@@ -11,8 +11,8 @@ from adapters.memory.clock import FixedClock
 from entrypoints.settings import ReliabilitySettings
 from tests.fakes.kaleyra_server import FakeKaleyraServer
 from tests.fakes.kaleyra_state import Fault
+from tests.http.builders import body, create, doctor, patient
 from tests.http.conftest import kaleyra_settings, serve
-from tests.http.test_teleconsultation_api import body, create, doctor, patient
 
 OUTAGE = ReliabilitySettings(circuit_failure_threshold=2, circuit_reset_seconds=20)
 

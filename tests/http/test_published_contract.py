@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.http.builders import body, doctor, patient
 from tests.http.conftest import Client
-from tests.http.test_teleconsultation_api import body, doctor, patient
 
 
 async def document(client: Client) -> dict[str, Any]:

@@ -12,8 +12,8 @@ from adapters.jitsi import JitsiSettings
 from adapters.memory.clock import FixedClock
 from entrypoints.settings import Settings, StoreSettings
 from tests.builders import T0
+from tests.http.builders import body, create, doctor, patient
 from tests.http.conftest import serve
-from tests.http.test_teleconsultation_api import body, create, doctor, patient
 
 SECRET = "a-jitsi-test-secret-of-at-least-32-bytes"
 SETTINGS = Settings(

@@ -12,8 +12,8 @@ from adapters.memory.clock import FixedClock
 from entrypoints.settings import ConfigurationError, Settings
 from tests.builders import T0
 from tests.fakes.kaleyra_server import FakeKaleyraServer
+from tests.http.builders import body, create, doctor, patient
 from tests.http.conftest import Client, kaleyra_settings, serve
-from tests.http.test_teleconsultation_api import body, create, doctor, patient
 
 POLLERS = 24
 

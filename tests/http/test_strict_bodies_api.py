@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from tests.fakes.kaleyra_server import FakeKaleyraServer
+from tests.http.builders import body, create, doctor, patient
 from tests.http.conftest import Client
-from tests.http.test_teleconsultation_api import body, create, doctor, patient
 
 
 def crud_400(message: str) -> dict[str, Any]:

@@ -2,42 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from typing import Any
 
+import msgspec
+
 from adapters.memory.clock import FixedClock
+from application.dto import RoomDetails
+from entrypoints.http.schemas import RoomDetailsBody, room_details_body
 from tests.builders import T0
 from tests.fakes.kaleyra_server import FakeKaleyraServer
+from tests.http.builders import END, START, body, create, doctor, patient
 from tests.http.conftest import Client, kaleyra_settings, serve
-
-START = "2030-02-22T15:30:00.000Z"
-END = "2030-02-22T16:30:00.000Z"
-
-
-def doctor(user_id: str = "doc-1") -> dict[str, Any]:
-    return {"userId": user_id, "groups": ["doctor"], "fullName": "Joe Smith", "language": "it"}
-
-
-def patient(user_id: str = "pat-1") -> dict[str, Any]:
-    return {"userId": user_id, "groups": ["patient"], "fullName": "Jane Doe", "language": "it"}
-
-
-def body(*participants: dict[str, Any], number: int | None = None, **extra: Any) -> dict[str, Any]:
-    fields: dict[str, Any] = {
-        "participants": {"number": len(participants) if number is None else number, "data": list(participants)},
-        "start_date": START,
-        "end_date": END,
-    }
-    fields.update(extra)
-    return fields
-
-
-async def create(client: Client, payload: dict[str, Any]) -> str:
-    response = await client.post("/teleconsultation", json=payload)
-    assert response.status_code == 201, response.text
-    assert set(response.json()) == {"roomId"}
-    room_id: str = response.json()["roomId"]
-    return room_id
 
 
 async def test_the_whole_lifecycle_against_kaleyra(
@@ -222,6 +199,34 @@ async def test_problem_details_only_for_clients_that_ask(client: Client) -> None
     assert problem["status"] == 400
     assert problem["detail"] == "Failed POST /teleconsultation: no plus user in room"
     assert problem["type"].startswith("https://")
+
+
+async def test_the_room_details_carry_every_field_the_provider_reports_in_camel_case(
+    client: Client, fake_kaleyra: FakeKaleyraServer
+) -> None:
+    room_id = await create(client, body(doctor(), patient()))
+    (room,) = fake_kaleyra.state.rooms.values()
+    view = (await client.get(f"/teleconsultation/{room_id}", headers={"miauserid": "pat-1"})).json()
+    assert view["details"] == {
+        "recording": room.recording,
+        "recordingStatus": "stopped",
+        "callType": room.call_type,
+        "description": room.description,
+        "status": "NOT_RUNNING",
+        "disabled": False,
+        "creationDate": room.creation_date,
+        **({} if room.duration is None else {"durationInSeconds": room.duration}),
+        "durationUsedInSeconds": 0,
+        "live": room.live,
+    }
+
+
+def test_the_details_body_lines_up_with_the_room_details_it_is_copied_from() -> None:
+    # room_details_body copies by position: the HTTP body must list RoomDetails's fields in the same order.
+    names = [field.name for field in dataclasses.fields(RoomDetails)]
+    assert [field.name for field in msgspec.structs.fields(RoomDetailsBody)] == names
+    every = RoomDetails(*(f"value of {name}" for name in names))  # type: ignore[arg-type]
+    assert msgspec.structs.asdict(room_details_body(every)) == dataclasses.asdict(every)  # type: ignore[arg-type]
 
 
 async def test_probes_and_the_openapi_document(client: Client) -> None:

@@ -11,8 +11,8 @@ import pytest
 from adapters.memory.clock import FixedClock
 from entrypoints.settings import Settings
 from tests.fakes.kaleyra_server import FakeKaleyraServer
+from tests.http.builders import body, create, doctor, patient
 from tests.http.conftest import Client, kaleyra_settings, serve
-from tests.http.test_teleconsultation_api import body, create, doctor, patient
 
 TEXT = "Dottoressa: buongiorno.\nPaziente: buongiorno, dottoressa."
 

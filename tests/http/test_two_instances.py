@@ -17,8 +17,8 @@ from entrypoints.settings import ReliabilitySettings, Settings, StoreSettings
 from entrypoints.sweeper import RoomSweeper
 from tests.fakes.kaleyra_server import FakeKaleyraServer
 from tests.fakes.kaleyra_state import Fault
+from tests.http.builders import body, create, doctor, patient
 from tests.http.conftest import Client, kaleyra_settings, serve
-from tests.http.test_teleconsultation_api import body, create, doctor, patient
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 from adapters.memory.clock import FixedClock
 from tests.fakes.kaleyra_server import FakeKaleyraServer
+from tests.http.builders import body, create, doctor, patient
 from tests.http.conftest import Client, kaleyra_settings, serve
-from tests.http.test_teleconsultation_api import body, create, doctor, patient
 
 
 def room_of(fake: FakeKaleyraServer) -> str:

@@ -27,7 +27,7 @@ from pymongo import AsyncMongoClient
 
 from adapters.memory.clock import FixedClock
 from adapters.mongo.documents import WRITER_ID, BoundDocuments, bind_documents
-from adapters.mongo.embedded import MEMORY, EmbeddedMongoServer, EmbeddedServerError
+from adapters.mongo.embedded import MEMORY, EmbeddedDataDirectoryInUse, EmbeddedMongoServer, EmbeddedServerError
 from adapters.mongo.lifecycle import MongoStore, MongoTimeouts, open_mongo_store
 from adapters.mongo.mapping import to_document, to_domain
 from application.dto import UserMapping
@@ -244,14 +244,27 @@ async def test_data_survives_a_restart_and_no_server_outlives_its_context(tmp_pa
         assert await store.user_ids.find("auth0|abc") == UserMapping("auth0|abc", "kaleyra_1")
 
 
-async def test_a_server_that_cannot_start_reports_its_output(tmp_path: Path) -> None:
+async def test_a_second_server_on_one_data_directory_says_it_is_in_use(tmp_path: Path) -> None:
     async with EmbeddedMongoServer(tmp_path):
         second = EmbeddedMongoServer(tmp_path)
-        with pytest.raises(EmbeddedServerError, match="exited with code") as failure:
+        with pytest.raises(EmbeddedDataDirectoryInUse) as failure:
             async with second:
                 pass
-        assert "WiredTiger" in str(failure.value)
+        assert failure.value.reason == f"the data directory {tmp_path} is in use by another process"
+        assert "WiredTiger" in str(failure.value)  # the server's own output follows
         assert second.pid is None
+    async with EmbeddedMongoServer(tmp_path):  # free again once the first has stopped
+        pass
+
+
+async def test_a_server_that_cannot_start_reports_its_output(tmp_path: Path) -> None:
+    server = EmbeddedMongoServer(tmp_path, cache_size="not-a-size")
+    with pytest.raises(EmbeddedServerError, match="exited with code") as failure:
+        async with server:
+            pass
+    assert not isinstance(failure.value, EmbeddedDataDirectoryInUse)
+    assert "its last output:" in str(failure.value)
+    assert server.pid is None
 
 
 async def test_an_unusable_data_directory_is_reported(tmp_path: Path) -> None:

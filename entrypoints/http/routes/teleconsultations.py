@@ -32,9 +32,9 @@ from entrypoints.http.schemas import (
     CreateTeleconsultationBody,
     Participants,
     ParticipantsBody,
-    RoomDetailsBody,
     TeleconsultationAccessBody,
     UpdateTeleconsultationBody,
+    room_details_body,
 )
 
 POLL_ANSWER = {
@@ -68,25 +68,11 @@ def roster_input(participants: Participants) -> RosterInput:
 
 
 def access_body(access: ParticipantAccess) -> TeleconsultationAccessBody:
-    details = access.details
     return TeleconsultationAccessBody(
         bandyerUserId=access.provider_user_id,
         accessLinkURL=access.access_link,
         participantsBandyerCall=[CallParticipant(m.provider_user_id, m.full_name) for m in access.members],
-        details=None
-        if details is None
-        else RoomDetailsBody(
-            recording=details.recording,
-            recordingStatus=details.recording_status,
-            callType=details.call_type,
-            description=details.description,
-            status=details.status,
-            disabled=details.disabled,
-            creationDate=details.creation_date,
-            durationInSeconds=details.duration_in_seconds,
-            durationUsedInSeconds=details.duration_used_in_seconds,
-            live=details.live,
-        ),
+        details=room_details_body(access.details),
     )
 
 

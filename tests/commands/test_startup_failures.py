@@ -1,0 +1,98 @@
+"""`python -m entrypoints` that cannot start says so in one line, what failed and what to do, and exits non-zero."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+from adapters.mongo.embedded import EmbeddedMongoServer
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+async def start_service(**environment: str) -> tuple[int, list[dict[str, Any]]]:
+    """Run the service until it exits; its exit code and its log lines (each must be a JSON object)."""
+    env = {"PATH": os.environ.get("PATH", ""), "VIDEO_PROVIDER": "memory", **environment}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "entrypoints",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode is not None
+    return process.returncode, [json.loads(line) for line in stderr.decode().splitlines()]
+
+
+def errors(lines: list[dict[str, Any]]) -> list[str]:
+    return [line["message"] for line in lines if line["level"] == "ERROR" and line["logger"] != "uvicorn.error"]
+
+
+def assert_no_traceback(lines: list[dict[str, Any]]) -> None:
+    for line in lines:
+        assert "exception" not in line
+        assert "Traceback" not in line["message"]
+        assert "\n" not in line["message"]
+
+
+async def test_a_second_instance_on_the_same_data_directory_says_so_and_what_to_do(tmp_path: Path) -> None:
+    async with EmbeddedMongoServer(tmp_path):  # the first instance's store holds the directory
+        status, lines = await start_service(EMBEDDED_MONGO_DATA_DIR=str(tmp_path), HTTP_PORT=str(free_port()))
+    assert status == 3
+    assert errors(lines) == [
+        f"the embedded store's data directory {tmp_path} is in use by another process (another instance of "
+        "the service?): stop it, or set EMBEDDED_MONGO_DATA_DIR to another directory"
+    ]
+    assert_no_traceback(lines)
+
+
+async def test_an_unreachable_mongodb_is_named_without_credentials_and_the_traceback_is_at_debug() -> None:
+    port = free_port()  # nothing listens there any more
+    status, lines = await start_service(
+        MONGODB_URL=f"mongodb://alice:s3cret@127.0.0.1:{port}/teleconsultation?authSource=admin",
+        HTTP_PORT=str(free_port()),
+        LOG_LEVEL="DEBUG",
+    )
+    assert status == 3
+    assert errors(lines) == [
+        f"the store is unavailable: MongoDB at 127.0.0.1:{port} did not answer within 5 s: check MONGODB_URL"
+    ]
+    (debug,) = [line for line in lines if line["level"] == "DEBUG" and "exception" in line]
+    assert debug["exception"]["type"] == "StoreUnavailable"
+    assert any("adapters/mongo/lifecycle.py" in frame for frame in debug["exception"]["at"])
+    everything = json.dumps(lines)
+    assert "alice" not in everything
+    assert "s3cret" not in everything
+
+
+async def test_a_taken_http_port_says_which_setting_to_change() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        status, lines = await start_service(STORE_BACKEND="memory", HTTP_PORT=str(port))
+    assert status == 1
+    assert errors(lines) == [
+        f"cannot listen on 127.0.0.1:{port}: stop the process that uses the port, or set HTTP_PORT (or HTTP_HOST)"
+    ]
+    assert_no_traceback(lines)

@@ -41,6 +41,8 @@ async def read_json_body(request: Request[Any, Any, Any], body_type: type[T]) ->
         return None
     try:
         document = msgspec.json.decode(body)
+    except UnicodeDecodeError:
+        raise ValidationException(extra=[_body_problem("the body is not valid UTF-8")]) from None
     except msgspec.DecodeError as error:
         raise ValidationException(extra=[_body_problem(f"the body is not a JSON document: {error}")]) from None
     except RecursionError:

@@ -98,3 +98,13 @@ async def test_a_body_nested_deeper_than_json_can_be_read_is_a_400(client: Clien
     response = await client.post("/teleconsultation", content=nested, headers={"content-type": "application/json"})
     assert response.status_code == 400
     assert response.json() == crud_400("body: the JSON document is nested too deeply")
+
+
+@pytest.mark.parametrize("route", ["/teleconsultation", "/teleconsultation/0123456789abcdef01234567"])
+async def test_a_body_that_is_not_utf_8_is_a_400(client: Client, route: str) -> None:
+    method = "POST" if route == "/teleconsultation" else "PATCH"
+    response = await client.request(
+        method, route, content=b'{"start_date": "\xff"}', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["message"] == "body: the body is not valid UTF-8"

@@ -19,7 +19,7 @@ from application.join_links import LinkPreferences
 from application.update_teleconsultation import UpdateTeleconsultationCommand
 from entrypoints.http import limits
 from entrypoints.http.bodies import strictly_decoded
-from entrypoints.http.idempotency import HEADER, fingerprint, parse_key
+from entrypoints.http.idempotency import HEADER, fingerprint, sent_key
 from entrypoints.http.openapi import error_responses
 from entrypoints.http.schemas import (
     DEFAULT_EXPIRES_IN,
@@ -128,7 +128,7 @@ class TeleconsultationController(Controller):
         if idempotency_key is not None:
             requester = await services.requester_reader.requester(request)
             scope = requester.user_ids[0] if requester is not None else ""
-            key = IdempotencyKey(parse_key(idempotency_key), scope, fingerprint(data))
+            key = IdempotencyKey(sent_key(request.scope["headers"]), scope, fingerprint(data))
         created = await services.idempotent_create_teleconsultation.execute(command, key)
         return Response(
             CreatedTeleconsultation(roomId=created.teleconsultation_id),

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from application.errors import InvalidRequest
+from domain.participant_ids import TRIMMED
 
 # Only ASCII space and tab are optional whitespace around a header value (RFC 9110 §5.5); NBSP, NEL and the
-# other Unicode blanks are part of the value.
-ASCII_BLANKS = " \t"
+# other Unicode blanks are part of the value. The domain refuses participant ids that this trimming would change.
+ASCII_BLANKS = TRIMMED
 
 
 class RepeatedHeader(InvalidRequest):

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from domain.errors import InvalidSchedule
 
 MINIMUM_DURATION = timedelta(minutes=5)
 # Kaleyra rooms last at most one day.
 MAXIMUM_DURATION = timedelta(hours=24)
+# Appointments lie in the Unix era (token times are non-negative) and end a year before the last date Python can
+# hold, so every period added or subtracted later (the immutable period, a link's grace) stays representable.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+_OUT_OF_RANGE = f"must be between {EARLIEST:%Y-%m-%d} and {LATEST - timedelta(days=1):%Y-%m-%d}"
 _EXACTLY_ONE = "exactly one of end_date and duration_in_seconds must be provided"
 
 
@@ -40,16 +45,22 @@ class DurationPolicy:
     ) -> Schedule:
         """Build a schedule from a start plus exactly one of an end or a duration."""
         _require_aware(start, "start_date")
+        _require_in_range(start, "start_date")
         if end is not None:
             if duration_seconds is not None:
                 raise InvalidSchedule(_EXACTLY_ONE)
             _require_aware(end, "end_date")
+            _require_in_range(end, "end_date")
             return self.validated(Schedule(start, end))
         if duration_seconds is None:
             raise InvalidSchedule(_EXACTLY_ONE)
         if duration_seconds < 0:
             raise InvalidSchedule("duration_in_seconds must not be negative")
-        return self.validated(Schedule(start, start + timedelta(seconds=duration_seconds)))
+        if duration_seconds > self.maximum.total_seconds():
+            raise InvalidSchedule(f"the duration must be at most {_human(self.maximum)}")
+        end = start + timedelta(seconds=duration_seconds)  # cannot overflow: start is a year before LATEST
+        _require_in_range(end, "the end (start_date plus duration_in_seconds)")
+        return self.validated(Schedule(start, end))
 
     def validated(self, schedule: Schedule) -> Schedule:
         if schedule.end <= schedule.start:
@@ -70,6 +81,11 @@ class DurationPolicy:
 def _require_aware(moment: datetime, name: str) -> None:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise InvalidSchedule(f"{name} must include a time zone offset")
+
+
+def _require_in_range(moment: datetime, name: str) -> None:
+    if not EARLIEST <= moment < LATEST:
+        raise InvalidSchedule(f"{name} {_OUT_OF_RANGE}")
 
 
 def _human(span: timedelta) -> str:

@@ -77,7 +77,7 @@ class Teleconsultation:
 
     def is_locked(self, now: datetime, immutable_period: timedelta) -> bool:
         """A complete teleconsultation refuses changes from `immutable_period` before its start."""
-        return self.is_complete and now >= self.schedule.start - immutable_period
+        return self.is_complete and self.schedule.start - now <= immutable_period  # no date arithmetic to overflow
 
     def ensure_mutable(self, now: datetime, immutable_period: timedelta) -> None:
         if self.is_locked(now, immutable_period):

@@ -29,6 +29,8 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 MAX_ROOM_DETAILS_CACHE_SECONDS = 60.0
 # Transcriptions are held in memory while they are relayed: a gigabyte is already far beyond any call.
 MAX_TRANSCRIPTION_BYTES = 1 << 30
+# A year: more than any clinic plans ahead, and within the margin the domain keeps around appointments' dates.
+MAX_IMMUTABLE_PERIOD_MS = 365 * 24 * 3600 * 1000
 _BYTE_SIZE = TypeAdapter(ByteSize)
 
 
@@ -128,7 +130,9 @@ class Settings:
                 user_map_collection=read.collection("USER_ID_MAP_CRUD_NAME", "teleconsultations_users"),
             ),
             unlimited_teleconsultation=read.boolean("UNLIMITED_TELECONSULTATION", True),
-            immutable_period=timedelta(milliseconds=read.integer("IMMUTABLE_PERIOD_MS", 0, minimum=0)),
+            immutable_period=timedelta(
+                milliseconds=read.integer("IMMUTABLE_PERIOD_MS", 0, minimum=0, maximum=MAX_IMMUTABLE_PERIOD_MS)
+            ),
             identity=_identity(read),
             provider_timeout_seconds=timeout,
             room_details_cache=timedelta(

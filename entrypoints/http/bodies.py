@@ -16,6 +16,7 @@ from litestar import Request
 from litestar.exceptions import ValidationException
 
 from entrypoints.http.limits import refuse_declared_oversize
+from entrypoints.http.media_types import require_json
 
 BodyCheck = Callable[[Request[Any, Any, Any]], Awaitable[None]]
 
@@ -24,6 +25,7 @@ _LOCATION = " - at `$"
 # conversion reports the first mismatch, which is always shallower.
 _DEEPEST_CONVERTED = 32
 _TOO_DEEP = {"source": "body", "key": "", "message": "the JSON document is nested too deeply"}
+_NOT_UTF8 = {"source": "body", "key": "", "message": "the JSON document is not valid UTF-8"}
 
 
 def strictly_decoded(body_type: Any) -> BodyCheck:
@@ -31,6 +33,7 @@ def strictly_decoded(body_type: Any) -> BodyCheck:
 
     async def check(request: Request[Any, Any, Any]) -> None:
         await refuse_declared_oversize(request)
+        require_json(request)  # 415 before the body is read
         body = await request.body()  # read within the route's limit, and kept for Litestar
         if not body:
             return  # Litestar names a missing body, as for every route
@@ -40,6 +43,8 @@ def strictly_decoded(body_type: Any) -> BodyCheck:
             return  # not JSON msgspec can read (a ValidationError too, e.g. 1e400): Litestar words it
         except RecursionError:
             raise ValidationException(extra=[_TOO_DEEP]) from None  # Litestar's own decoding would answer 500
+        except UnicodeDecodeError:
+            raise ValidationException(extra=[_NOT_UTF8]) from None  # likewise
         try:
             msgspec.convert(_integral_floats_as_ints(document), body_type, strict=True)
         except msgspec.ValidationError as error:

@@ -98,7 +98,7 @@ class TeleconsultationController(Controller):
         "/",
         status_code=HTTP_201_CREATED,
         summary="Plan a teleconsultation",
-        responses=error_responses(400, 409, 413, 422, 502, 503),
+        responses=error_responses(400, 409, 413, 415, 422, 502, 503),
         request_max_body_size=limits.TELECONSULTATION_BODY,
         before_request=strictly_decoded(CreateTeleconsultationBody),
     )
@@ -140,7 +140,7 @@ class TeleconsultationController(Controller):
         "/{room_id:str}",
         status_code=HTTP_204_NO_CONTENT,
         summary="Change a teleconsultation",
-        responses=error_responses(400, 404, 409, 413, 502, 503),
+        responses=error_responses(400, 404, 409, 413, 415, 502, 503),
         request_max_body_size=limits.TELECONSULTATION_BODY,
         before_request=strictly_decoded(UpdateTeleconsultationBody),
     )
@@ -196,7 +196,7 @@ class TeleconsultationController(Controller):
     "/credentials",
     status_code=HTTP_201_CREATED,
     summary="A mobile-SDK token for the logged-in user",
-    responses=error_responses(400, 401, 413, 501, 502, 503),
+    responses=error_responses(400, 401, 413, 415, 501, 502, 503),
     request_max_body_size=limits.CREDENTIALS_BODY,
     before_request=strictly_decoded(CredentialsBody | None),
 )

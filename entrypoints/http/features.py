@@ -63,7 +63,7 @@ async def upload_background(
     status_code=HTTP_200_OK,
     summary="Make a background the company default",
     tags=["settings"],
-    responses=error_responses(400, 401, 403, 413, 501, 502, 503),
+    responses=error_responses(400, 401, 403, 413, 415, 501, 502, 503),
     request_max_body_size=limits.SETTINGS_BODY,
     before_request=strictly_decoded(UpdateSettingsBody | None),
 )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
 
 from adapters.mongo.documents import (
@@ -18,6 +17,7 @@ from adapters.mongo.mapping import (
     to_document,
     to_domain,
 )
+from adapters.object_ids import unpredictable_object_id
 from application.errors import ConcurrentUpdate, NotFound
 from application.ports import Clock, TeleconsultationRepository
 from domain.teleconsultation import Teleconsultation
@@ -38,7 +38,7 @@ class MongoTeleconsultationRepository(TeleconsultationRepository):
         self._clock = clock
 
     async def next_id(self) -> str:
-        return str(ObjectId())
+        return unpredictable_object_id()
 
     async def get(self, teleconsultation_id: str) -> Teleconsultation:
         oid = object_id(teleconsultation_id)

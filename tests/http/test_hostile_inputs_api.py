@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import timedelta
 from typing import Any
@@ -155,3 +156,14 @@ async def test_every_json_route_answers_415_to_text_plain_and_documents_it(
     assert "send the body as application/json" in response.json()["error"]
     operation = document["paths"][path.replace("{id}", "{room_id}")][method.lower()]
     assert "415" in operation["responses"]
+
+
+async def test_from_one_id_of_their_own_nobody_can_guess_the_next_ones(client: Client) -> None:
+    ids = [await create(client, teleconsultation(doctor=f"doc-{n}")) for n in range(10)]
+
+    tails = [int(room_id[8:], 16) for room_id in ids]
+    assert all(len(room_id) == 24 for room_id in ids)
+    assert min(abs(b - a) for a, b in itertools.pairwise(tails)) > 1 << 24  # no counter step
+    unknown_neighbour = f"{ids[-1][:18]}{int(ids[-1][18:], 16) + 1:06x}"
+    probe = await client.get(f"/teleconsultation/{unknown_neighbour}", headers={"miauserid": "pat-1"})
+    assert probe.status_code == 404

@@ -51,7 +51,13 @@ def main(argv: list[str] | None = None) -> int:
 def serve(settings: Settings, container: Container) -> None:
     if settings.video_provider == "jitsi" and not settings.jitsi.app_secret:
         logger.warning("JITSI_APP_SECRET is not set: join links carry no token and anyone with a link can join")
-    run_server(create_app(container), host=settings.http_host, port=settings.http_port, log_level=settings.log_level)
+    run_server(
+        create_app(container),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level=settings.log_level,
+        limits=settings.http_server,
+    )
 
 
 async def sweep(container: Container) -> int:

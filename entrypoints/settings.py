@@ -67,6 +67,18 @@ class ReliabilitySettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class HttpServerSettings:
+    """What the HTTP server allows one client before it answers for the service (entrypoints/server.py)."""
+
+    max_header_bytes: int = 32 * 1024  # request line and headers together; more is 431
+    max_headers: int = 100  # more is 431
+    header_timeout_seconds: float = 10.0  # from a request's first byte (or the connection's start) to its last header
+    body_timeout_seconds: float = 30.0  # the longest pause while a request body arrives
+    keep_alive_timeout_seconds: float = 5.0  # an idle connection between two requests is closed after this
+    max_connections: int = 1000  # open connections; one more is answered 503 and closed
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     http_host: str = "127.0.0.1"
     http_port: int = 3000
@@ -90,6 +102,7 @@ class Settings:
         return self.recording_type != "none"
 
     reliability: ReliabilitySettings = field(default_factory=ReliabilitySettings)
+    http_server: HttpServerSettings = field(default_factory=HttpServerSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -144,7 +157,19 @@ class Settings:
             recording_type=recording,
             transcription_max_bytes=read.size("TRANSCRIPTION_MAX_FILE_SIZE", "50MB", maximum=MAX_TRANSCRIPTION_BYTES),
             reliability=_reliability(read),
+            http_server=_http_server(read),
         )
+
+
+def _http_server(read: _Reader) -> HttpServerSettings:
+    return HttpServerSettings(
+        max_header_bytes=read.integer("HTTP_MAX_HEADER_BYTES", 32 * 1024, minimum=1024, maximum=1024 * 1024),
+        max_headers=read.integer("HTTP_MAX_HEADERS", 100, minimum=10, maximum=1000),
+        header_timeout_seconds=read.seconds("HTTP_HEADER_TIMEOUT_SECONDS", 10.0, maximum=300),
+        body_timeout_seconds=read.seconds("HTTP_BODY_TIMEOUT_SECONDS", 30.0, maximum=600),
+        keep_alive_timeout_seconds=read.seconds("HTTP_KEEP_ALIVE_TIMEOUT_SECONDS", 5.0, maximum=600),
+        max_connections=read.integer("HTTP_MAX_CONNECTIONS", 1000, minimum=1, maximum=100_000),
+    )
 
 
 def _reliability(read: _Reader) -> ReliabilitySettings:

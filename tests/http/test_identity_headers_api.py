@@ -107,3 +107,14 @@ async def test_a_latin1_blank_around_the_user_id_does_not_make_it_another_user(c
     response = await client.get(f"/teleconsultation/{room_id}", headers=[(b"miauserid", raw)])
 
     assert response.status_code == 400  # not UTF-8: neither pat-1 nor anyone else
+
+
+async def test_a_repeated_header_has_its_own_problem_type(client: Client) -> None:
+    response = await client.get(
+        "/teleconsultation/0123456789abcdef01234567",
+        headers=[("accept", "application/problem+json"), ("miauserid", "a"), ("miauserid", "b")],
+    )
+
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["type"].endswith("/repeated-header")

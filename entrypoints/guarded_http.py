@@ -79,9 +79,12 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserCallbackError:
-            if self._refusal is None:
-                raise
-            self._refuse(*self._refusal)
+            if self._refusal is not None:
+                self._refuse(*self._refusal)
+                return
+            # uvicorn's own callbacks failed (an unparsable URL): as uvicorn answers any parser error.
+            self.logger.warning("Invalid HTTP request received.")
+            self.send_400_response("Invalid HTTP request received.")
             return
         except httptools.HttpParserError:
             self.logger.warning("Invalid HTTP request received.")

@@ -184,3 +184,12 @@ async def test_connections_beyond_the_bound_are_503_and_closed(
     assert b"retry-after: 1" in answer
     assert error_of(answer)["message"] == "the service has too many open connections, retry later"
     assert after.status_code == 200
+
+
+async def test_an_unparsable_url_is_still_a_plain_400(limited: Client) -> None:
+    async with connection(limited) as raw:
+        await raw.send(b"GET http://a:99999/ HTTP/1.1\r\nhost: x\r\n\r\n")
+        status, _ = await raw.answer()
+
+    assert status == 400
+    assert (await limited.get("/-/healthz")).status_code == 200

@@ -5,6 +5,7 @@ from __future__ import annotations
 from application.dto import CallContext, RosterInput
 from application.identities import IdentifiedParticipant, ParticipantIdentities
 from application.provider_users import ProviderUsers, WantedUser
+from domain.participant_ids import check_participant_ids
 from domain.teleconsultation import Participant, check_roster
 
 
@@ -21,6 +22,7 @@ class RosterBuilder:
         self._provider_users = provider_users
 
     async def build(self, roster: RosterInput, context: CallContext) -> tuple[Participant, ...]:
+        check_participant_ids(given.user_id for given in roster.data)  # before anyone is looked up or created
         identified = await self._identities.identify(roster, context)
         check_roster(roster.number, identified)
         provider_user_ids = await self._provider_users.ensure_all(

@@ -10,9 +10,14 @@ from domain.errors import InvalidSchedule
 MINIMUM_DURATION = timedelta(minutes=5)
 # Kaleyra rooms last at most one day.
 MAXIMUM_DURATION = timedelta(hours=24)
-# What "locked since before the calendar began" means for a start so early that the immutable period reaches past
-# year 1: the lock and the links are in force.
-_EARLIEST = datetime.min.replace(tzinfo=UTC)
+# Appointments lie in the Unix era (token times are non-negative) and end a year before the last date Python can
+# hold, so every period added or subtracted later (the immutable period, a link's grace) stays representable.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+_OUT_OF_RANGE = f"must be between {EARLIEST:%Y-%m-%d} and {LATEST - timedelta(days=1):%Y-%m-%d}"
+# What "locked since before the calendar began" means for a stored start so early that the immutable period reaches
+# past year 1 (the original service stored whatever it was sent): the lock and the links are in force.
+_FIRST_INSTANT = datetime.min.replace(tzinfo=UTC)
 _EXACTLY_ONE = "exactly one of end_date and duration_in_seconds must be provided"
 
 
@@ -44,20 +49,27 @@ class DurationPolicy:
         """Build a schedule from a start plus exactly one of an end or a duration."""
         if (end is None) == (duration_seconds is None):
             raise InvalidSchedule(_EXACTLY_ONE)
+        _require_in_range(start, "start_date")
         if end is not None:
+            _require_in_range(end, "end_date")
             return self.validated(Schedule(start, end))
         assert duration_seconds is not None
         if duration_seconds < 0:
             raise InvalidSchedule("duration_in_seconds must not be negative")
-        return self.validated(Schedule(start, _later(start, timedelta(seconds=duration_seconds))))
+        if duration_seconds > self.maximum.total_seconds():
+            raise InvalidSchedule(f"the duration must be at most {_human(self.maximum)}")
+        end = start + timedelta(seconds=duration_seconds)  # cannot overflow: start is a year before LATEST
+        _require_in_range(end, "the end (start_date plus duration_in_seconds)")
+        return self.validated(Schedule(start, end))
 
     def moved(self, schedule: Schedule, start: datetime) -> Schedule:
         """The same appointment, to the microsecond as long, starting at `start`."""
-        return self.validated(Schedule(start, _later(start, schedule.duration)))
+        _require_in_range(start, "start_date")
+        end = start + schedule.duration  # a stored duration is at most a day
+        _require_in_range(end, "the end (start_date plus the appointment's duration)")
+        return self.validated(Schedule(start, end))
 
     def validated(self, schedule: Schedule) -> Schedule:
-        _require_aware(schedule.start, "start_date")
-        _require_aware(schedule.end, "end_date")
         if schedule.end <= schedule.start:
             raise InvalidSchedule("end_date must be after start_date")
         if schedule.duration < self.minimum:
@@ -74,23 +86,19 @@ class DurationPolicy:
 
 
 def earlier(moment: datetime, span: timedelta) -> datetime:
-    """`moment - span`, or the earliest instant there is when that falls before year 1."""
+    """`moment - span`, or the first instant there is when that falls before year 1."""
     try:
         return moment - span
     except OverflowError:
-        return _EARLIEST
+        return _FIRST_INSTANT
 
 
-def _later(start: datetime, span: timedelta) -> datetime:
-    try:
-        return start + span
-    except OverflowError:
-        raise InvalidSchedule("the appointment must end before the year 10000") from None
-
-
-def _require_aware(moment: datetime, name: str) -> None:
+def _require_in_range(moment: datetime, name: str) -> None:
+    """Also the one check of a time zone offset: a naive date cannot be compared with the bounds."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise InvalidSchedule(f"{name} must include a time zone offset")
+    if not EARLIEST <= moment < LATEST:
+        raise InvalidSchedule(f"{name} {_OUT_OF_RANGE}")
 
 
 def _human(span: timedelta) -> str:

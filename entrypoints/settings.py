@@ -31,6 +31,8 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", SILENT)
 MAX_ROOM_DETAILS_CACHE_SECONDS = 60.0
 # Transcriptions are held in memory while they are relayed: a gigabyte is already far beyond any call.
 MAX_TRANSCRIPTION_BYTES = 1 << 30
+# A year: more than any clinic plans ahead, and within the margin the domain keeps around appointments' dates.
+MAX_IMMUTABLE_PERIOD_MS = 365 * 24 * 3600 * 1000
 _BYTE_SIZE = TypeAdapter(ByteSize)
 
 
@@ -77,6 +79,18 @@ class ReliabilitySettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class HttpServerSettings:
+    """What the HTTP server allows one client before it answers for the service (entrypoints/server.py)."""
+
+    max_header_bytes: int = 32 * 1024  # request line and headers together; more is 431
+    max_headers: int = 100  # more is 431
+    header_timeout_seconds: float = 10.0  # from a request's first byte (or the connection's start) to its last header
+    body_timeout_seconds: float = 30.0  # the longest pause while a request body arrives
+    keep_alive_timeout_seconds: float = 5.0  # an idle connection between two requests is closed after this
+    max_connections: int = 1000  # open connections; one more is answered 503 and closed
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     http_host: str = "127.0.0.1"
     http_port: int = 3000
@@ -100,6 +114,7 @@ class Settings:
         return self.recording_type != "none"
 
     reliability: ReliabilitySettings = field(default_factory=ReliabilitySettings)
+    http_server: HttpServerSettings = field(default_factory=HttpServerSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -145,7 +160,10 @@ class Settings:
             unlimited_teleconsultation=read.boolean("UNLIMITED_TELECONSULTATION", default.unlimited_teleconsultation),
             immutable_period=timedelta(
                 milliseconds=read.integer(
-                    "IMMUTABLE_PERIOD_MS", default.immutable_period // timedelta(milliseconds=1), minimum=0
+                    "IMMUTABLE_PERIOD_MS",
+                    default.immutable_period // timedelta(milliseconds=1),
+                    minimum=0,
+                    maximum=MAX_IMMUTABLE_PERIOD_MS,
                 )
             ),
             identity=_identity(read),
@@ -164,7 +182,19 @@ class Settings:
                 "TRANSCRIPTION_MAX_FILE_SIZE", default.transcription_max_bytes, maximum=MAX_TRANSCRIPTION_BYTES
             ),
             reliability=_reliability(read),
+            http_server=_http_server(read),
         )
+
+
+def _http_server(read: _Reader) -> HttpServerSettings:
+    return HttpServerSettings(
+        max_header_bytes=read.integer("HTTP_MAX_HEADER_BYTES", 32 * 1024, minimum=1024, maximum=1024 * 1024),
+        max_headers=read.integer("HTTP_MAX_HEADERS", 100, minimum=10, maximum=1000),
+        header_timeout_seconds=read.seconds("HTTP_HEADER_TIMEOUT_SECONDS", 10.0, maximum=300),
+        body_timeout_seconds=read.seconds("HTTP_BODY_TIMEOUT_SECONDS", 30.0, maximum=600),
+        keep_alive_timeout_seconds=read.seconds("HTTP_KEEP_ALIVE_TIMEOUT_SECONDS", 5.0, maximum=600),
+        max_connections=read.integer("HTTP_MAX_CONNECTIONS", 1000, minimum=1, maximum=100_000),
+    )
 
 
 def _reliability(read: _Reader) -> ReliabilitySettings:

@@ -63,7 +63,13 @@ def _root_cause(error: BaseException) -> BaseException:
 def serve_until_stopped(app: ServiceApp, settings: Settings) -> int:
     """Serve `app` until SIGINT/SIGTERM: 0, or the exit code of the start-up failure it has logged in one line."""
     try:
-        run_server(app, host=settings.http_host, port=settings.http_port, log_level=settings.log_level)
+        run_server(
+            app,
+            host=settings.http_host,
+            port=settings.http_port,
+            log_level=settings.log_level,
+            limits=settings.http_server,
+        )
     except SystemExit:  # how uvicorn gives up when the app or its socket does not start
         if app.startup_failure is not None:
             return explain(app.startup_failure, settings).exit_code

@@ -12,6 +12,7 @@ from yarl import URL
 
 from adapters.kaleyra import wire
 from adapters.kaleyra.links import personalise_link
+from adapters.kaleyra.paths import caller_segment
 from adapters.kaleyra.replies import PROVIDER, Reply, fail
 from adapters.kaleyra.settings import KaleyraSettings
 from adapters.kaleyra.transport import CallObserver, KaleyraTransport, Sleep
@@ -168,7 +169,8 @@ class KaleyraVideoProvider(
     async def transcription(self, room_id: str, session_id: str, fmt: str, max_bytes: int) -> str | None:
         """The session's transcription text; the body is abandoned as soon as it exceeds `max_bytes`."""
         operation = "transcription"
-        url = self._http.url("v2", "rooms", room_id, "sessions", session_id, "transcription")
+        session = caller_segment(session_id, "session id")
+        url = self._http.url("v2", "rooms", room_id, "sessions", session, "transcription")
         reply = await self._http.send(
             operation,
             "GET",

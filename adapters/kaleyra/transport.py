@@ -18,6 +18,7 @@ import aiohttp
 from aiohttp import hdrs
 from yarl import URL
 
+from adapters.kaleyra.paths import checked_segments
 from adapters.kaleyra.replies import PROVIDER, Reply, loggable_error_code, read_limited, retry_after_seconds
 from adapters.kaleyra.settings import KaleyraSettings
 from application.circuit_breaker import CircuitBreaker
@@ -88,8 +89,8 @@ class KaleyraTransport:
         return self._url(segments)
 
     def _build_url(self, segments: tuple[str, ...]) -> URL:
-        # Quote every segment so an id can never add a path level or a query.
-        path = "/".join(quote(segment, safe="") for segment in segments)
+        # Quote every segment so an id can never add a path level or a query; dot segments are refused before.
+        path = "/".join(quote(segment, safe="") for segment in checked_segments(segments))
         return URL(f"{self._api_root}/{path}", encoded=True)
 
     async def send(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import re
-import secrets
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from adapters.object_ids import unpredictable_object_id
 from application.dto import UserMapping
 from application.errors import ConcurrentUpdate, NotFound, ReservationLost, UserCreationInProgress
 from application.ports import TeleconsultationRepository, UserIdMap
@@ -36,7 +36,7 @@ class InMemoryTeleconsultationRepository(TeleconsultationRepository):
         self._stored: dict[str, Teleconsultation] = {}
 
     async def next_id(self) -> str:
-        return secrets.token_hex(12)
+        return unpredictable_object_id()
 
     async def get(self, teleconsultation_id: str) -> Teleconsultation:
         await _yield_like_io()

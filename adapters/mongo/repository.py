@@ -21,6 +21,7 @@ from adapters.mongo.mapping import (
     to_document,
     to_domain,
 )
+from adapters.object_ids import unpredictable_object_id
 from application.errors import ConcurrentUpdate, NotFound, StoredDocumentUnreadable
 from application.ports import Clock, TeleconsultationRepository
 from domain.privileges import PrivilegePolicy
@@ -58,7 +59,7 @@ class MongoTeleconsultationRepository(TeleconsultationRepository):
         self._privileges = privileges
 
     async def next_id(self) -> str:
-        return str(ObjectId())
+        return unpredictable_object_id()
 
     async def get(self, teleconsultation_id: str) -> Teleconsultation:
         oid = object_id(teleconsultation_id)

@@ -15,6 +15,8 @@ import msgspec
 from litestar import Request
 from litestar.exceptions import ValidationException
 
+from entrypoints.http.media_types import require_json
+
 T = TypeVar("T")
 
 BODY_TYPE = "json_body"  # the key of a route's `opt` that names its body struct
@@ -36,13 +38,14 @@ async def read_json_body(request: Request[Any, Any, Any], body_type: type[T]) ->
 
     Raises ValidationException (a 400) for anything that is not a JSON document of that type.
     """
+    require_json(request)  # 415 before the body is read
     body = await request.body()
     if not body:
         return None
     try:
         document = msgspec.json.decode(body)
     except UnicodeDecodeError:
-        raise ValidationException(extra=[_body_problem("the body is not valid UTF-8")]) from None
+        raise ValidationException(extra=[_body_problem("the JSON document is not valid UTF-8")]) from None
     except msgspec.DecodeError as error:
         raise ValidationException(extra=[_body_problem(f"the body is not a JSON document: {error}")]) from None
     except RecursionError:

@@ -39,6 +39,7 @@ from application.errors import (
     UserCreationInProgress,
 )
 from domain.errors import DomainError, TeleconsultationLocked
+from entrypoints.http.headers import RepeatedHeader, UndecodableHeader
 from entrypoints.http.schemas import CrudError, ProblemDetails, ServiceError
 
 logger = logging.getLogger(__name__)
@@ -175,6 +176,8 @@ def _wire_name(request: AnyRequest, key: Any) -> Any:
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Handler] = {
     TeleconsultationLocked: service_error(409, "teleconsultation-locked"),
     DomainError: service_error(400, "rule-violated"),
+    RepeatedHeader: service_error(400, "repeated-header"),
+    UndecodableHeader: service_error(400, "undecodable-header"),
     InvalidRequest: service_error(400, "invalid-request"),
     NotFound: service_error(404, "not-found", prefixed=False),
     Unauthorized: service_error(401, "unauthorized", prefixed=False),

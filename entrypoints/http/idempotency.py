@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 
 import msgspec
 
 from application.errors import InvalidRequest
+from entrypoints.http.headers import single_values
 
 HEADER = "idempotency-key"
+_HEADER_BYTES = HEADER.encode()
+_HEADER_NAMES = frozenset({_HEADER_BYTES})
 MAX_KEY_LENGTH = 255
 _PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]+")
 # The inside of a Structured Field string: escapes are \" and \\ only.
 _SF_STRING_INSIDE = re.compile(r'(?:[^"\\]|\\["\\])*')
+
+
+def sent_key(raw_headers: Iterable[tuple[bytes, bytes]]) -> str:
+    """The key of the request's one Idempotency-Key header; RepeatedHeader (400) when it came more than once."""
+    value = single_values(raw_headers, _HEADER_NAMES).get(_HEADER_BYTES, b"")
+    return parse_key(value.decode("latin-1"))
 
 
 def parse_key(raw: str) -> str:

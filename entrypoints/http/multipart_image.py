@@ -28,9 +28,12 @@ class MultipartImage(BackgroundImageSource):
         self._field = field
 
     async def read(self, max_bytes: int) -> BackgroundImage:
-        collector = _FileCollector(self._field)
+        too_large = ContentTooLarge(f"the file must not exceed {max_bytes // (1024 * 1024)} MB")
+        collector = _FileCollector(self._field, max_bytes=max_bytes, too_large=too_large)
+        # The collector counts parts and bytes itself, to say which limit was passed; the parser's own limits are a
+        # backstop beyond them and bound the part headers (their size and number).
         parser = multipart.PushMultipartParser(
-            self._boundary(), max_segment_size=max_bytes, max_segment_count=MAX_PARTS, strict=True
+            self._boundary(), max_segment_size=max_bytes + 1, max_segment_count=MAX_PARTS + 1, strict=True
         )
         try:
             async for chunk in self._request.stream():
@@ -40,8 +43,10 @@ class MultipartImage(BackgroundImageSource):
                     break  # an epilogue after the closing boundary is ignored
             if not parser.closed:
                 parser.close()
-        except (multipart.ParserLimitReached, RequestEntityTooLarge):
-            raise ContentTooLarge(f"the file must not exceed {max_bytes // (1024 * 1024)} MB") from None
+        except RequestEntityTooLarge:
+            raise too_large from None
+        except multipart.ParserLimitReached:
+            raise InvalidRequest("a part of the multipart/form-data body has too many or too long headers") from None
         except multipart.MultipartError:
             raise InvalidRequest("the multipart/form-data body is malformed") from None
         return collector.file()
@@ -57,14 +62,20 @@ class MultipartImage(BackgroundImageSource):
 class _FileCollector:
     """Keeps the payload of the one part that carries a file in the expected field."""
 
-    def __init__(self, field: str) -> None:
+    def __init__(self, field: str, *, max_bytes: int, too_large: ContentTooLarge) -> None:
         self._field = field
+        self._max_bytes = max_bytes
+        self._too_large = too_large
+        self._parts = 0
         self._filename: str | None = None
         self._data: bytearray | None = None
         self._collecting = False
 
     def feed(self, event: object) -> None:
         if isinstance(event, multipart.MultipartSegment):
+            self._parts += 1
+            if self._parts > MAX_PARTS:
+                raise InvalidRequest(f"the multipart/form-data body must not have more than {MAX_PARTS} parts")
             self._collecting = event.name == self._field and event.filename is not None
             if self._collecting:
                 if self._data is not None:
@@ -72,6 +83,8 @@ class _FileCollector:
                 self._filename, self._data = event.filename, bytearray()
         elif isinstance(event, bytes | bytearray):
             if self._collecting and self._data is not None:
+                if len(self._data) + len(event) > self._max_bytes:
+                    raise self._too_large
                 self._data += event
         else:  # None closes the current part
             self._collecting = False

@@ -45,7 +45,11 @@ _ERRORS: dict[int, tuple[Any, str]] = {
     409: (ServiceError, "Inside the immutable period, or changed by another request first"),
     403: (ServiceError, "The requester is not in a settings admin group"),
     413: (ServiceError | CrudError, "The body is larger than the service accepts"),
-    415: (ServiceError, "The upload is not a multipart JPEG image"),
+    415: (
+        ServiceError,
+        "The body is not in the media type the route reads: JSON (`application/json`, UTF-8) on JSON routes, "
+        "a multipart JPEG image on the upload",
+    ),
     422: (ServiceError, "The Idempotency-Key was already used with another body"),
     501: (ServiceError, "The configured video provider lacks this feature"),
     502: (ServiceError, "The video provider or the identity service failed; nothing was half-written"),

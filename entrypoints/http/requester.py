@@ -12,6 +12,7 @@ from litestar import Request
 from application.dto import CallContext, Requester
 from application.errors import Unauthorized
 from application.ports import TokenVerifier
+from entrypoints.http.headers import ASCII_BLANKS, single_values, text
 from entrypoints.settings import IdentityHeaders
 
 # Always passed on to the services called on the caller's behalf, like the platform's own plugins do. The request
@@ -30,7 +31,9 @@ class RequesterReader:
 
     In headers mode the id is found by following `userIdPathInRequest` over the request; in jwt mode only a
     verified `Authorization: Bearer` token counts and identity headers sent by the client are ignored.
-    Anything that does not resolve means no identity (None), never an error.
+    Anything that does not resolve means no identity (None). A request that carries an identity header (user id,
+    groups, user properties, client type, or the header `userIdPathInRequest` names) more than once, or one that is
+    not UTF-8, is refused (RepeatedHeader, UndecodableHeader: 400) in every mode.
     """
 
     def __init__(
@@ -55,28 +58,46 @@ class RequesterReader:
             # As `follow` would see the name in the request object, whose header names are lower-cased.
             self._header_step = (_header_name(str(self._path[1].extract), lower=False), self._path[2:])
         self._groups_header = _header_name(headers.groups)
+        identity_names = (headers.user_id, headers.groups, headers.user_properties, headers.client_type)
+        self._identity_headers = frozenset(
+            {*map(_header_name, identity_names), *([self._header_step[0]] if self._header_step else [])}
+        )
         self._verifier = verifier
         identity = () if verifier else (headers.user_id, headers.groups, headers.user_properties)
         names = (*ALWAYS_FORWARDED, *identity, headers.client_type, *(name.lower() for name in forwarded))
-        self._forwarded = tuple(dict.fromkeys(names))
+        self._forwarded = frozenset(_header_name(name) for name in dict.fromkeys(names))
 
     async def requester(self, request: Request[Any, Any, Any]) -> Requester | None:
+        # Checked in every mode: the client type is forwarded in jwt mode too.
+        found = single_values(request.scope["headers"], self._identity_headers)
         if self._verifier is not None:
             return await self._from_token(request)
         if self._header_step is not None:
             name, rest = self._header_step
-            found = _header(request, name, last=True)
-            user_id = _usable_id(follow(rest, found) if rest else found)
+            raw = found.get(name)
+            value = None if raw is None else text(name, raw)
+            user_id = _usable_id(follow(rest, value) if rest else value)
         else:
             user_id = _usable_id(follow(self._path, _request_object(request, self._path[0])))
         if user_id is None:
             return None
-        groups = _header(request, self._groups_header, last=False) or ""
-        return Requester(user_ids=(user_id,), groups=tuple(g.strip() for g in groups.split(",") if g.strip()))
+        raw_groups = found.get(self._groups_header)
+        names = text(self._groups_header, raw_groups).split(",") if raw_groups is not None else ()
+        return Requester(
+            user_ids=(user_id,), groups=tuple(g.strip(ASCII_BLANKS) for g in names if g.strip(ASCII_BLANKS))
+        )
 
     def context(self, request: Request[Any, Any, Any]) -> CallContext:
-        headers = request.headers
-        return CallContext(tuple((name, headers[name]) for name in self._forwarded if name in headers))
+        """The headers to pass on, in the order they came, as the UTF-8 text the services called will be sent."""
+        raw_headers = request.scope["headers"]
+        single_values(raw_headers, self._identity_headers)
+        forwarded = []
+        for key, value in raw_headers:
+            name = key.lower()
+            if name in self._forwarded:
+                decoded = text(name, value) if name in self._identity_headers else value.decode("utf-8", "replace")
+                forwarded.append((name.decode("latin-1"), decoded))
+        return CallContext(tuple(forwarded))
 
     async def _from_token(self, request: Request[Any, Any, Any]) -> Requester | None:
         assert self._verifier is not None
@@ -113,28 +134,14 @@ def follow(path: Sequence[UserIdPathStep], item: Any) -> Any:
 
 
 def _usable_id(value: Any) -> str | None:
-    """A user id is a non-blank string or number (JSON user properties may hold either)."""
+    """A user id is a string or number (JSON user properties may hold either) not blank after trimming ASCII blanks."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         return None
-    return str(value).strip() or None
+    return str(value).strip(ASCII_BLANKS) or None
 
 
 def _header_name(name: str, *, lower: bool = True) -> bytes:
     return (name.lower() if lower else name).encode("latin-1", errors="replace")
-
-
-def _header(request: Request[Any, Any, Any], name: bytes, *, last: bool) -> str | None:
-    """The header `name` (names compared lower-cased) straight from the raw headers, not a map of all of them.
-
-    The first one is what `request.headers.get` gives; the last one is what `follow` finds in the request object.
-    """
-    found = None
-    for key, value in request.scope["headers"]:
-        if key.lower() == name:
-            found = value
-            if not last:
-                break
-    return None if found is None else str(found.decode("latin-1"))
 
 
 def _request_object(request: Request[Any, Any, Any], first_step: UserIdPathStep) -> dict[str, Any]:
@@ -149,7 +156,9 @@ def _request_object(request: Request[Any, Any, Any], first_step: UserIdPathStep)
 
 
 _REQUEST_PARTS: dict[str | int, Callable[[Request[Any, Any, Any]], dict[str, Any]]] = {
-    "headers": lambda request: {name.lower(): value for name, value in request.headers.items()},
+    "headers": lambda request: {
+        name.lower().decode("latin-1"): value.decode("utf-8", "replace") for name, value in request.scope["headers"]
+    },
     "query": lambda request: dict(request.query_params),
     "params": lambda request: dict(request.path_params),
 }

@@ -63,3 +63,39 @@ def test_messages_name_the_bounds() -> None:
         DurationPolicy().schedule(start, duration_seconds=299)
     with pytest.raises(InvalidSchedule, match="at most 24 hours"):
         DurationPolicy().schedule(start, duration_seconds=86_401)
+
+
+any_moment = st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(UTC))
+
+
+@given(start=any_moment, seconds=st.integers(min_value=0, max_value=10**12))
+def test_any_start_and_duration_give_a_schedule_or_a_clear_refusal_never_an_overflow(
+    start: datetime, seconds: int
+) -> None:
+    try:
+        schedule = DurationPolicy().schedule(start, duration_seconds=seconds)
+    except InvalidSchedule:
+        return
+    # Accepted schedules leave a year of room on either side for the immutable period and the links' grace.
+    assert schedule.start - timedelta(days=365) >= datetime(1, 1, 1, tzinfo=UTC)
+    assert schedule.end + timedelta(days=365) <= datetime(9999, 12, 31, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "message"),
+    [
+        (datetime(9999, 12, 31, 23, tzinfo=UTC), None, "start_date must be between 1970-01-01 and 9998-12-31"),
+        (datetime(1, 1, 1, tzinfo=UTC), None, "start_date must be between 1970-01-01 and 9998-12-31"),
+        (datetime(9998, 12, 31, 23, tzinfo=UTC), None, "the end (start_date plus duration_in_seconds) must be"),
+        (
+            datetime(9998, 12, 31, 23, tzinfo=UTC),
+            datetime(9999, 1, 1, 0, 30, tzinfo=UTC),
+            "end_date must be between 1970-01-01 and 9998-12-31",
+        ),
+    ],
+)
+def test_dates_outside_the_supported_range_are_refused_by_name(
+    start: datetime, end: datetime | None, message: str
+) -> None:
+    with pytest.raises(InvalidSchedule, match=message.replace("(", r"\(").replace(")", r"\)")):
+        DurationPolicy().schedule(start, end=end, duration_seconds=None if end else 3600)

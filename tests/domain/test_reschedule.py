@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.duration_policy import DurationPolicy, Schedule
+from domain.duration_policy import Schedule
 from domain.errors import InvalidSchedule
 from domain.teleconsultation import SchedulingRules
 from tests.builders import T0, make_schedule, make_teleconsultation
@@ -48,16 +48,15 @@ def test_moving_only_the_start_keeps_the_duration_to_the_microsecond_and_the_roo
     assert teleconsultation.provider_room_id == "room-1"
 
 
-def test_an_end_past_the_year_9999_is_a_schedule_error() -> None:
-    start = datetime(9999, 12, 31, 23, 30, tzinfo=UTC)
-    with pytest.raises(InvalidSchedule, match="before the year 10000"):
-        DurationPolicy().schedule(start, duration_seconds=3600)
+def test_moving_the_start_past_the_supported_range_is_a_schedule_error() -> None:
     teleconsultation = make_teleconsultation()
-    with pytest.raises(InvalidSchedule, match="before the year 10000"):
-        teleconsultation.revision(now=EARLY, rules=SchedulingRules(), start=start)
+    with pytest.raises(InvalidSchedule, match="start_date must be between 1970-01-01 and 9998-12-31"):
+        teleconsultation.revision(now=EARLY, rules=SchedulingRules(), start=datetime(9999, 12, 31, 23, tzinfo=UTC))
+    with pytest.raises(InvalidSchedule, match=r"the end \(start_date plus the appointment's duration\) must be"):
+        teleconsultation.revision(now=EARLY, rules=SchedulingRules(), start=datetime(9998, 12, 31, 23, tzinfo=UTC))
 
 
-def test_an_immutable_period_reaching_before_year_1_locks_from_the_first_instant() -> None:
+def test_a_stored_start_so_early_that_the_immutable_period_reaches_before_year_1_locks_from_the_first_instant() -> None:
     start = datetime(1, 1, 1, 0, 30, tzinfo=UTC)
     rules = SchedulingRules(immutable_period=timedelta(days=1))
     teleconsultation = make_teleconsultation(schedule=make_schedule(start))

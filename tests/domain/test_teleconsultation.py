@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from domain.errors import InvalidRoster, NoConfiguredGroup, NoPlusUser, TeleconsultationLocked
 from domain.privileges import Privilege, PrivilegePolicy
 from domain.teleconsultation import SchedulingRules, Teleconsultation
-from tests.builders import T0, make_participant, make_teleconsultation
+from tests.builders import T0, make_participant, make_schedule, make_teleconsultation
 
 privileges = st.sampled_from(list(Privilege))
 RULES = SchedulingRules()
@@ -140,3 +140,13 @@ def test_discarding_returns_the_room_to_delete() -> None:
     assert teleconsultation.discard() == "room-1"
     assert teleconsultation.discarded
     assert not teleconsultation.needs_room
+
+
+def test_the_immutable_window_of_a_stored_appointment_at_the_edge_of_time_is_decided_without_overflow() -> None:
+    earliest = make_teleconsultation(schedule=make_schedule(datetime(1, 1, 1, tzinfo=UTC)))
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+
+    rules = SchedulingRules(immutable_period=timedelta(days=365))
+    assert earliest.is_locked(now, rules)
+    latest = make_teleconsultation(schedule=make_schedule(datetime(9999, 12, 31, 22, tzinfo=UTC)))
+    assert not latest.is_locked(now, rules)

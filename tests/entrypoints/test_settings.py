@@ -16,7 +16,7 @@ from entrypoints.__main__ import main
 from entrypoints.legacy_settings import legacy_variable_warnings
 from entrypoints.logs import configure_logging
 from entrypoints.service_config import DEFAULT_CONFIG, load_service_config
-from entrypoints.settings import ConfigurationError, Settings
+from entrypoints.settings import ConfigurationError, HttpServerSettings, Settings
 
 KALEYRA = {"BANDYER_BASE_URL": "https://api.sandbox.eu.bandyer.com", "BANDYER_API_SECRET_KEY": "key"}
 
@@ -168,3 +168,42 @@ def test_the_originals_variables_that_do_not_apply_are_named_with_what_to_set_in
         "gateway: nothing to set",
     ]
     Settings.from_env(env)  # accepted
+
+
+def test_the_http_server_limits_have_defaults_and_read_their_variables() -> None:
+    assert Settings.from_env({}).http_server == HttpServerSettings()
+    limits = Settings.from_env(
+        {
+            "HTTP_MAX_HEADER_BYTES": "16384",
+            "HTTP_MAX_HEADERS": "50",
+            "HTTP_HEADER_TIMEOUT_SECONDS": "2.5",
+            "HTTP_BODY_TIMEOUT_SECONDS": "20",
+            "HTTP_KEEP_ALIVE_TIMEOUT_SECONDS": "1",
+            "HTTP_MAX_CONNECTIONS": "200",
+        }
+    ).http_server
+    assert limits == HttpServerSettings(
+        max_header_bytes=16384,
+        max_headers=50,
+        header_timeout_seconds=2.5,
+        body_timeout_seconds=20,
+        keep_alive_timeout_seconds=1,
+        max_connections=200,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("HTTP_MAX_HEADER_BYTES", "100"),
+        ("HTTP_MAX_HEADERS", "0"),
+        ("HTTP_HEADER_TIMEOUT_SECONDS", "0"),
+        ("HTTP_BODY_TIMEOUT_SECONDS", "inf"),
+        ("HTTP_KEEP_ALIVE_TIMEOUT_SECONDS", "-1"),
+        ("HTTP_MAX_CONNECTIONS", "many"),
+        ("IMMUTABLE_PERIOD_MS", str(366 * 24 * 3600 * 1000)),
+    ],
+)
+def test_a_wrong_http_server_limit_names_its_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigurationError, match=name):
+        Settings.from_env({name: value})

@@ -28,8 +28,13 @@ def body(*participants: dict[str, Any], number: int | None = None, **extra: Any)
     return fields
 
 
-async def create(client: httpx.AsyncClient, payload: dict[str, Any]) -> str:
-    response = await client.post("/teleconsultation", json=payload)
+def teleconsultation(doctor_id: str = "doc-1", patient_id: str = "pat-1") -> dict[str, Any]:
+    """The usual body: one doctor, one patient."""
+    return body(doctor(doctor_id), patient(patient_id))
+
+
+async def create(client: httpx.AsyncClient, payload: dict[str, Any] | None = None) -> str:
+    response = await client.post("/teleconsultation", json=payload or teleconsultation())
     assert response.status_code == 201, response.text
     assert set(response.json()) == {"roomId"}
     room_id: str = response.json()["roomId"]

@@ -22,8 +22,9 @@ from adapters.memory.clock import FixedClock
 from entrypoints.container import Container
 from entrypoints.http.app import ServiceApp
 from entrypoints.logs import OWN_LOGGERS, JsonFormatter
+from entrypoints.server import server_config
 from entrypoints.service_config import DEFAULT_CONFIG, ServiceConfig
-from entrypoints.settings import IdentitySettings, Settings, StoreSettings
+from entrypoints.settings import HttpServerSettings, IdentitySettings, Settings, StoreSettings
 from tests.builders import T0
 from tests.fakes.auth0_client import FakeAuth0Client
 from tests.fakes.kaleyra_server import FakeKaleyraServer
@@ -74,14 +75,14 @@ async def serve(
     """
     container = container or Container(settings=settings, service_config=config)
     container.clock.override(providers.Object(clock))
-    async with serve_app(ServiceApp(container)) as client:
+    async with serve_app(ServiceApp(container), settings.http_server) as client:
         yield client
 
 
 @asynccontextmanager
-async def serve_app(app: ServiceApp) -> AsyncIterator[Client]:
-    """Run an app under uvicorn on a free loopback port, in the test's own event loop."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_level="warning"))
+async def serve_app(app: ServiceApp, limits: HttpServerSettings | None = None) -> AsyncIterator[Client]:
+    """Run an app on a free loopback port, in the test's own event loop, under the server as it ships."""
+    server = uvicorn.Server(server_config(app, host="127.0.0.1", port=0, log_level="warning", limits=limits))
     task = asyncio.create_task(server.serve())
     try:
         while not server.started:

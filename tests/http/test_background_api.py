@@ -141,3 +141,47 @@ async def test_the_longest_alias_fully_escaped_is_within_the_settings_body_limit
     )
     assert response.status_code == 400  # read and passed on: the fake provider knows no such alias
     assert "refused the background alias" in response.json()["error"]
+
+
+def many_parts(count: int) -> bytes:
+    parts = [b'--b\r\nContent-Disposition: form-data; name="note"\r\n\r\nx\r\n' for _ in range(count - 1)]
+    upload = (
+        b'--b\r\nContent-Disposition: form-data; name="virtual_background"; filename="a.jpg"\r\n'
+        b"Content-Type: image/jpeg\r\n\r\n" + JPEG + b"\r\n"
+    )
+    return b"".join(parts) + upload + b"--b--\r\n"
+
+
+async def test_too_many_parts_are_refused_as_too_many_parts(client: Client, fake_kaleyra: FakeKaleyraServer) -> None:
+    headers = {**ADMIN, "content-type": "multipart/form-data; boundary=b"}
+
+    most = await client.post(UPLOAD, content=many_parts(8), headers=headers)
+    one_more = await client.post(UPLOAD, content=many_parts(9), headers=headers)
+    thousands = await client.post(UPLOAD, content=many_parts(5000), headers=headers)
+
+    assert most.status_code == 200, most.text
+    for response in (one_more, thousands):
+        assert response.status_code == 400
+        assert response.json() == {
+            "error": "Failed POST /settings/background-image: "
+            "the multipart/form-data body must not have more than 8 parts"
+        }
+    assert len(fake_kaleyra.state.background_files) == 1
+
+
+async def test_a_part_with_too_many_headers_is_named_as_such(client: Client) -> None:
+    headers = b"".join(b"X-Extra-%d: y\r\n" % n for n in range(50))
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="virtual_background"; filename="a.jpg"\r\n'
+        + headers
+        + b"\r\n"
+        + JPEG
+        + b"\r\n--b--\r\n"
+    )
+
+    response = await client.post(
+        UPLOAD, content=body, headers={**ADMIN, "content-type": "multipart/form-data; boundary=b"}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"].endswith("a part of the multipart/form-data body has too many or too long headers")

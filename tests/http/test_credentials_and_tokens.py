@@ -164,3 +164,19 @@ def test_auth_service_settings_come_from_the_environment() -> None:
     assert settings.identity.additional_headers_to_proxy == ("cookie", "client-type")
     with pytest.raises(ConfigurationError, match="CUSTOM_ID_USERS_API_ENDPOINT"):
         Settings.from_env({"CUSTOM_ID_USERS_API_ENDPOINT": "http://user-manager/users/"})
+
+
+async def test_jwt_mode_refuses_a_repeated_identity_header_too(
+    fake_kaleyra: FakeKaleyraServer, jwks: FakeJwks, key: SigningKey, clock: FixedClock
+) -> None:
+    # The client type is forwarded to the identity services in jwt mode as well: no copy may be chosen.
+    async with serve(jwt_settings(fake_kaleyra, jwks), clock) as client:
+        response = await client.get(
+            "/teleconsultation/0123456789abcdef01234567",
+            headers=[("authorization", f"Bearer {token(key)}"), ("client-type", "a"), ("client-type", "b")],
+        )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "Failed GET /teleconsultation: the client-type header must be sent at most once"
+    }

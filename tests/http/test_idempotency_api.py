@@ -87,3 +87,18 @@ async def test_a_malformed_key_is_400(client: Client, bad_key: str) -> None:
     assert response.json() == {
         "error": "Failed POST /teleconsultation: the Idempotency-Key header must be 1 to 255 printable ASCII characters"
     }
+
+
+@pytest.mark.parametrize("second", [KEY, "another-key"])
+async def test_a_repeated_key_header_is_400_and_creates_nothing(
+    client: Client, fake_kaleyra: FakeKaleyraServer, second: str
+) -> None:
+    headers = [("idempotency-key", KEY), ("idempotency-key", second)]
+
+    response = await client.post("/teleconsultation", json=body(doctor(), patient()), headers=headers)
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "Failed POST /teleconsultation: the idempotency-key header must be sent at most once"
+    }
+    assert fake_kaleyra.state.rooms == {}

@@ -221,7 +221,7 @@ async def test_a_user_id_path_reaches_only_the_part_of_the_request_it_names(
     assert response.status_code == expected
 
 
-async def test_the_user_id_header_matches_in_any_case_and_the_last_one_counts(client: Client) -> None:
+async def test_the_user_id_header_matches_in_any_case_and_a_repeated_one_is_refused(client: Client) -> None:
     body = STANDALONE_TELECONSULTATION
     room_id = (await client.post("/teleconsultation", json=body)).json()["roomId"]
     patient_view = (await get_as(client, room_id, "pat-1")).json()
@@ -232,4 +232,5 @@ async def test_the_user_id_header_matches_in_any_case_and_the_last_one_counts(cl
     )
 
     assert mixed_case.json()["bandyerUserId"] == patient_view["bandyerUserId"]
-    assert repeated.json()["bandyerUserId"] == patient_view["bandyerUserId"]
+    assert repeated.status_code == 400
+    assert repeated.json() == {"error": "Failed GET /teleconsultation: the miauserid header must be sent at most once"}

@@ -107,4 +107,4 @@ async def test_a_body_that_is_not_utf_8_is_a_400(client: Client, route: str) -> 
         method, route, content=b'{"start_date": "\xff"}', headers={"content-type": "application/json"}
     )
     assert response.status_code == 400
-    assert response.json()["message"] == "body: the body is not valid UTF-8"
+    assert response.json()["message"] == "body: the JSON document is not valid UTF-8"

@@ -13,6 +13,7 @@ from entrypoints.settings import Settings
 from tests.fakes.kaleyra_server import FakeKaleyraServer
 from tests.http.builders import body, create, doctor, patient
 from tests.http.conftest import Client, kaleyra_settings, serve
+from tests.http.raw_http import connection
 
 TEXT = "Dottoressa: buongiorno.\nPaziente: buongiorno, dottoressa."
 
@@ -106,3 +107,43 @@ async def test_jitsi_has_no_transcriptions(fake_kaleyra: FakeKaleyraServer, cloc
     assert response.json() == {
         "error": "Failed GET /transcription: the jitsi video provider does not support transcriptions"
     }
+
+
+@pytest.mark.parametrize(
+    ("session", "status"),
+    [
+        ("%2E%2E", 400),
+        ("%2e", 400),
+        ("..%2F..%2Fusers", 404),  # a separator once decoded: no such route
+        ("a%5Cb", 400),
+        ("a%00b", 400),
+        ("a%25b", 400),
+        ("x" * 257, 400),
+    ],
+)
+async def test_a_session_id_that_could_move_the_provider_request_never_reaches_kaleyra(
+    recording_client: Client, fake_kaleyra: FakeKaleyraServer, session: str, status: int
+) -> None:
+    teleconsultation_id, _ = await teleconsultation_with_room(recording_client, fake_kaleyra)
+    calls = len(fake_kaleyra.state.calls)
+
+    response = await recording_client.get(f"/transcription/{teleconsultation_id}/{session}")
+
+    assert response.status_code == status
+    if status == 400:
+        assert response.json()["error"].startswith("Failed GET /transcription: the session id must be 1 to 256")
+    assert fake_kaleyra.state.calls[calls:] == []
+
+
+async def test_a_literal_dot_dot_session_is_refused_too(
+    recording_client: Client, fake_kaleyra: FakeKaleyraServer
+) -> None:
+    teleconsultation_id, _ = await teleconsultation_with_room(recording_client, fake_kaleyra)
+    calls = len(fake_kaleyra.state.calls)
+    async with connection(recording_client) as raw:
+        request = f"GET /transcription/{teleconsultation_id}/.. HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
+        await raw.send(request.encode())
+        status, _ = await raw.answer()
+
+    assert status == 400
+    assert fake_kaleyra.state.calls[calls:] == []

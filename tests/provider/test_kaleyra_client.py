@@ -309,3 +309,21 @@ async def test_a_missing_transcription_is_none_and_a_failure_an_error(
     fake_kaleyra.state.fail_next("transcription", "500", times=3)
     with pytest.raises(ProviderError, match="status 500"):
         await kaleyra.transcription("r", "s", "txt", max_bytes=1000)
+
+
+@pytest.mark.parametrize("session", ["..", ".", "", "a/b", "a\\b", "a%2Fb", "a\x00b", "x" * 257])
+async def test_a_session_id_that_could_move_the_request_is_refused_before_any_call(
+    kaleyra: KaleyraVideoProvider, fake_kaleyra: FakeKaleyraServer, session: str
+) -> None:
+    with pytest.raises(InvalidRequest, match="the session id must be 1 to 256 characters"):
+        await kaleyra.transcription("room-1", session, "txt", max_bytes=1000)
+    assert fake_kaleyra.state.requests == []
+
+
+@pytest.mark.parametrize("room_id", ["..", ".", ""])
+async def test_a_stored_id_that_percent_encoding_cannot_neutralise_is_a_provider_failure(
+    kaleyra: KaleyraVideoProvider, fake_kaleyra: FakeKaleyraServer, room_id: str
+) -> None:
+    with pytest.raises(ProviderError, match="not a safe URL path segment"):
+        await kaleyra.delete_room(room_id)
+    assert fake_kaleyra.state.requests == []

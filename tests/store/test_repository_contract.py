@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import itertools
+import operator
 import re
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from bson import ObjectId
 
 from application.errors import ConcurrentUpdate, NotFound
 from application.ports import TeleconsultationRepository
@@ -196,3 +201,22 @@ async def test_pending_room_cleanups_come_oldest_first_once_each(ports: Ports) -
     await ports.cleanups.remove("room-a")
     await ports.cleanups.remove("never-added")
     assert await ports.cleanups.pending(10) == ["room-b", "room-c"]
+
+
+async def test_ids_are_object_ids_whose_last_eight_bytes_nobody_can_predict(ports: Ports) -> None:
+    before = int(time.time())
+    ids = [await ports.teleconsultations.next_id() for _ in range(200)]
+    after = int(time.time())
+
+    for teleconsultation_id in ids:
+        assert ObjectId.is_valid(teleconsultation_id)
+        assert before <= int(teleconsultation_id[:8], 16) <= after  # the creation time, as in any ObjectId
+    tails = [int(teleconsultation_id[8:], 16) for teleconsultation_id in ids]
+    assert len(set(tails)) == len(tails)
+    # A standard ObjectId keeps its 5 process bytes and steps a 3-byte counter: consecutive ids differ in 3 bytes.
+    steps = [abs(b - a) for a, b in itertools.pairwise(tails)]
+    assert min(steps) > 1 << 24
+    assert len({teleconsultation_id[8:18] for teleconsultation_id in ids}) == len(ids)
+    # Every bit of the random part takes both values over the sample.
+    assert functools.reduce(operator.or_, tails) == (1 << 64) - 1
+    assert functools.reduce(operator.and_, tails) == 0

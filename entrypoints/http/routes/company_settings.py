@@ -45,7 +45,7 @@ def settings_routes(
         status_code=HTTP_200_OK,
         summary="Make a background the company default",
         tags=["settings"],
-        responses=error_responses(400, 401, 403, 413, 501, 502, 503),
+        responses=error_responses(400, 401, 403, 413, 415, 501, 502, 503),
         request_max_body_size=limits.SETTINGS_BODY,
         opt=json_body_route(UpdateSettingsBody, required=False),
     )

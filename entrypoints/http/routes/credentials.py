@@ -21,7 +21,7 @@ def credentials_routes(*, issue: IssueCredentials, requesters: RequesterReader) 
         "/credentials",
         status_code=HTTP_201_CREATED,
         summary="A mobile-SDK token for the logged-in user",
-        responses=error_responses(400, 401, 413, 501, 502, 503),
+        responses=error_responses(400, 401, 413, 415, 501, 502, 503),
         request_max_body_size=limits.CREDENTIALS_BODY,
         opt=json_body_route(CredentialsBody, required=False),
     )

@@ -23,7 +23,7 @@ from application.join_links import LinkPreferences
 from application.update_teleconsultation import UpdateTeleconsultation, UpdateTeleconsultationCommand
 from entrypoints.http import limits
 from entrypoints.http.bodies import json_body_route, required_json_body
-from entrypoints.http.idempotency import HEADER, fingerprint, parse_key
+from entrypoints.http.idempotency import HEADER, fingerprint, sent_key
 from entrypoints.http.openapi import error_responses
 from entrypoints.http.requester import RequesterReader
 from entrypoints.http.schemas import (
@@ -88,7 +88,7 @@ def teleconsultation_routes(
         "/",
         status_code=HTTP_201_CREATED,
         summary="Plan a teleconsultation",
-        responses=error_responses(400, 409, 413, 422, 502, 503),
+        responses=error_responses(400, 409, 413, 415, 422, 502, 503),
         request_max_body_size=limits.TELECONSULTATION_BODY,
         opt=json_body_route(CreateTeleconsultationBody),
     )
@@ -116,7 +116,7 @@ def teleconsultation_routes(
         if idempotency_key is not None:
             requester = await requesters.requester(request)
             scope = requester.user_ids[0] if requester is not None else ""
-            key = IdempotencyKey(parse_key(idempotency_key), scope, fingerprint(data))
+            key = IdempotencyKey(sent_key(request.scope["headers"]), scope, fingerprint(data))
         created = await create.execute(command, key)
         return Response(
             CreatedTeleconsultation(roomId=created.teleconsultation_id),
@@ -128,7 +128,7 @@ def teleconsultation_routes(
         "/{roomId:str}",
         status_code=HTTP_204_NO_CONTENT,
         summary="Change a teleconsultation",
-        responses=error_responses(400, 404, 409, 413, 502, 503),
+        responses=error_responses(400, 404, 409, 413, 415, 502, 503),
         request_max_body_size=limits.TELECONSULTATION_BODY,
         opt=json_body_route(UpdateTeleconsultationBody),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import aiohttp
 
@@ -16,6 +16,9 @@ from application.ports import (
     UserIdMap,
 )
 from entrypoints.settings import Settings, StoreSettings
+
+if TYPE_CHECKING:
+    from adapters.mongo.lifecycle import ServerWatch
 
 
 class Store(Protocol):
@@ -33,14 +36,21 @@ class Store(Protocol):
 
     async def ping(self) -> bool: ...
 
+    def recoverable(self) -> bool: ...
+
 
 @asynccontextmanager
-async def _mongo_store(settings: StoreSettings, url: str) -> AsyncIterator[Store]:
+async def _mongo_store(settings: StoreSettings, url: str, watch: ServerWatch | None = None) -> AsyncIterator[Store]:
     # Imported here: beanie and pymongo take a third of the start-up time, which the memory store can skip.
     from adapters.mongo.lifecycle import open_mongo_store
 
     async with open_mongo_store(
-        url, settings.database, settings.teleconsultations_collection, settings.user_map_collection
+        url,
+        settings.database,
+        settings.teleconsultations_collection,
+        settings.user_map_collection,
+        write_concern=settings.write_concern,
+        watch=watch,
     ) as store:
         yield store
 
@@ -53,11 +63,15 @@ async def open_store(settings: StoreSettings) -> AsyncIterator[Store]:
         async with _mongo_store(settings, settings.mongodb_url) as store:
             yield store
     else:
-        from adapters.mongo.embedded import EmbeddedMongoServer
+        from adapters.mongo.supervisor import RestartPolicy, SupervisedEmbeddedServer
 
         async with (
-            EmbeddedMongoServer(settings.embedded_data_dir) as server,
-            _mongo_store(settings, server.url) as store,
+            SupervisedEmbeddedServer(
+                settings.embedded_data_dir,
+                RestartPolicy(settings.embedded_max_restarts, settings.embedded_restart_window_seconds),
+                sync_on_commit=settings.write_concern != "acknowledged",
+            ) as server,
+            _mongo_store(settings, server.url, server) as store,
         ):
             yield store
 

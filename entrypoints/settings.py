@@ -23,6 +23,8 @@ class ConfigurationError(Exception):
 RECORDING_TYPES = ("none", "manual", "automatic")
 VIDEO_PROVIDERS = ("kaleyra", "jitsi", "memory")
 STORE_BACKENDS = ("mongo", "memory")
+# When a write counts as done (adapters/mongo/write_concern.py, not imported here: it loads pymongo).
+WRITE_CONCERNS = ("majority", "journaled", "acknowledged")
 AUTH_MODES = ("headers", "jwt")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # Details older than this would mislead a participant waiting for the call to start.
@@ -40,6 +42,10 @@ class StoreSettings:
     embedded_data_dir: Path = Path("data")
     teleconsultations_collection: str = "teleconsultations"
     user_map_collection: str = "teleconsultations_users"
+    write_concern: str = "majority"
+    # The embedded server's supervisor gives up after this many restarts within the window.
+    embedded_max_restarts: int = 5
+    embedded_restart_window_seconds: float = 60.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -126,6 +132,11 @@ class Settings:
                 embedded_data_dir=Path(read.text("EMBEDDED_MONGO_DATA_DIR") or "data"),
                 teleconsultations_collection=read.collection("TELECONSULTATIONS_CRUD_NAME", "teleconsultations"),
                 user_map_collection=read.collection("USER_ID_MAP_CRUD_NAME", "teleconsultations_users"),
+                write_concern=read.choice("MONGODB_WRITE_CONCERN", WRITE_CONCERNS, "majority"),
+                embedded_max_restarts=read.integer("EMBEDDED_MONGO_MAX_RESTARTS", 5, minimum=0, maximum=1000),
+                embedded_restart_window_seconds=read.seconds(
+                    "EMBEDDED_MONGO_RESTART_WINDOW_SECONDS", 60.0, maximum=86_400
+                ),
             ),
             unlimited_teleconsultation=read.boolean("UNLIMITED_TELECONSULTATION", True),
             immutable_period=timedelta(milliseconds=read.integer("IMMUTABLE_PERIOD_MS", 0, minimum=0)),

@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import pymongo
 from beanie import init_beanie
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, WriteConcern
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConfigurationError, PyMongoError
 
@@ -20,6 +20,7 @@ from adapters.mongo.errors import translate_store_errors
 from adapters.mongo.idempotency import MongoIdempotencyRecords
 from adapters.mongo.repository import MongoTeleconsultationRepository
 from adapters.mongo.user_ids import MongoUserIdMap
+from adapters.mongo.write_concern import MAJORITY, resolve_write_concern
 from application.errors import StoreUnavailable
 from application.ports import Clock
 
@@ -35,21 +36,58 @@ class MongoTimeouts:
     connect_ms: int = 3_000
     socket_ms: int = 10_000
     ping_seconds: float = 2.0
+    # Closing ends the server sessions, which waits for a server: bounded, since the store may be down by then.
+    close_seconds: float = 1.0
+
+
+class ServerWatch(Protocol):
+    """What the owner of the server process knows about it (the embedded store's supervisor)."""
+
+    @property
+    def serving(self) -> bool:
+        """The server process is up (a restarted one too)."""
+        ...
+
+    @property
+    def recoverable(self) -> bool:
+        """False once the server is down for good: nothing will start it again."""
+        ...
 
 
 class MongoStore:
     """The persistence ports backed by one MongoDB database."""
 
-    def __init__(self, database: AsyncDatabase[Any], documents: BoundDocuments, clock: Clock, ping_seconds: float):
+    def __init__(
+        self,
+        database: AsyncDatabase[Any],
+        documents: BoundDocuments,
+        clock: Clock,
+        ping_seconds: float,
+        watch: ServerWatch | None = None,
+    ):
         self.teleconsultations = MongoTeleconsultationRepository(documents.teleconsultations, clock)
         self.user_ids = MongoUserIdMap(documents.user_ids, clock)
         self.cleanups = MongoPendingRoomCleanups(documents.cleanups, clock)
         self.idempotency = MongoIdempotencyRecords(documents.idempotency)
         self._database = database
         self._ping_seconds = ping_seconds
+        self._watch = watch
+
+    @property
+    def write_concern(self) -> WriteConcern:
+        """The write concern every write of the store is sent with."""
+        return self._database.write_concern
+
+    def recoverable(self) -> bool:
+        """False only when the store cannot come back by itself (liveness probe): an external MongoDB is
+        reconnected to by the driver whenever it returns; the embedded one is as long as its supervisor
+        restarts it."""
+        return self._watch is None or self._watch.recoverable
 
     async def ping(self) -> bool:
         """Whether the server answers within the ping timeout; never raises (readiness probe)."""
+        if self._watch is not None and not self._watch.serving:
+            return False
         try:
             with pymongo.timeout(self._ping_seconds):
                 await self._database.command("ping")
@@ -69,8 +107,14 @@ async def open_mongo_store(
     idempotency_collection: str = DEFAULT_IDEMPOTENCY_COLLECTION,
     clock: Clock | None = None,
     timeouts: MongoTimeouts = MongoTimeouts(),
+    write_concern: str = MAJORITY,
+    watch: ServerWatch | None = None,
 ) -> AsyncIterator[MongoStore]:
-    """Connect, create the indexes, and close the client on exit; raises StoreUnavailable if unreachable."""
+    """Connect, create the indexes, and close the client on exit; raises StoreUnavailable if unreachable.
+
+    Every write goes out with the `write_concern` chosen (see adapters.mongo.write_concern), set once on the
+    database, which every collection inherits; it wins over `w` and `journal` options in the URL.
+    """
     try:
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
             url,
@@ -89,10 +133,13 @@ async def open_mongo_store(
             teleconsultations_collection, user_map_collection, cleanups_collection, idempotency_collection
         )
         with translate_store_errors():
-            await init_beanie(database=client[database], document_models=list(documents))
-        yield MongoStore(client[database], documents, clock or _UtcClock(), timeouts.ping_seconds)
+            concern = await resolve_write_concern(client, write_concern)
+            durable_database = client.get_database(database, write_concern=concern)
+            await init_beanie(database=durable_database, document_models=list(documents))
+        yield MongoStore(durable_database, documents, clock or _UtcClock(), timeouts.ping_seconds, watch)
     finally:
-        await client.close()
+        with pymongo.timeout(timeouts.close_seconds):
+            await client.close()
 
 
 class _UtcClock(Clock):

@@ -17,6 +17,7 @@ from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.features import FEATURE_HANDLERS
 from entrypoints.http.observability import observe_requests
 from entrypoints.http.openapi import (
+    NOT_LIVE,
     NOT_READY,
     ExactJsonRenderPlugin,
     document_optional_bodies,
@@ -29,9 +30,16 @@ from entrypoints.metrics import CONTENT_TYPE, ServiceMetrics
 
 
 def _probes(slot: ServiceSlot, metrics: ServiceMetrics) -> list[Callable[..., Any]]:
-    @get("/-/healthz", summary="Liveness probe", include_in_schema=True, sync_to_thread=False)
-    def healthz() -> Status:
-        return Status("OK")
+    @get(
+        "/-/healthz",
+        summary="Liveness probe: the service can still recover by itself",
+        include_in_schema=True,
+        sync_to_thread=False,
+        responses=NOT_LIVE,
+    )
+    def healthz() -> Response[Status]:
+        ok = slot.services.store.recoverable()
+        return Response(Status("OK" if ok else "KO"), status_code=200 if ok else 503)
 
     @get("/-/ready", summary="Readiness probe: the store answers", include_in_schema=True, responses=NOT_READY)
     async def ready() -> Response[Status]:

@@ -27,7 +27,7 @@ from pymongo import AsyncMongoClient
 
 from adapters.memory.clock import FixedClock
 from adapters.mongo.documents import WRITER_ID, BoundDocuments, bind_documents
-from adapters.mongo.embedded import MEMORY, EmbeddedMongoServer, EmbeddedServerError
+from adapters.mongo.embedded import MEMORY, EmbeddedMongoServer, EmbeddedServerError, EmbeddedStoreInUse
 from adapters.mongo.lifecycle import MongoStore, MongoTimeouts, open_mongo_store
 from adapters.mongo.mapping import to_document, to_domain
 from application.dto import UserMapping
@@ -240,13 +240,28 @@ async def test_data_survives_a_restart_and_no_server_outlives_its_context(tmp_pa
 
 
 async def test_a_server_that_cannot_start_reports_its_output(tmp_path: Path) -> None:
+    server = EmbeddedMongoServer(tmp_path, cache_size="lots")
+    with pytest.raises(EmbeddedServerError, match="exited with code") as failure:
+        async with server:
+            pass
+    assert "WiredTiger" in str(failure.value)
+    assert server.pid is None
+
+
+async def test_a_data_directory_in_use_is_named_in_one_line(tmp_path: Path) -> None:
     async with EmbeddedMongoServer(tmp_path):
         second = EmbeddedMongoServer(tmp_path)
-        with pytest.raises(EmbeddedServerError, match="exited with code") as failure:
+        with pytest.raises(EmbeddedStoreInUse) as failure:
             async with second:
                 pass
-        assert "WiredTiger" in str(failure.value)
+        assert str(failure.value) == (
+            f"the embedded store's data directory {second.storage_path} is in use by another process (a running "
+            "service?): stop it, or set EMBEDDED_MONGO_DATA_DIR to another directory"
+        )
+        assert isinstance(failure.value, StoreUnavailable)
         assert second.pid is None
+        assert second.storage_path is not None
+        assert second.storage_path.is_absolute()
 
 
 async def test_an_unusable_data_directory_is_reported(tmp_path: Path) -> None:

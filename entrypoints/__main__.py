@@ -31,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
         default="serve",
         choices=("serve", "sweep"),
         help="serve (default): run the HTTP service; sweep: retry every queued provider-room deletion once, "
-        f"exit 0 when none is left, {EXIT_ROOMS_PENDING} when some still are",
+        f"exit 0 when none is left, {EXIT_ROOMS_PENDING} when some still are, {EXIT_STORE_UNAVAILABLE} when the "
+        "store is unavailable (also when a running service holds the embedded store's data directory)",
     )
     command = parser.parse_args(argv).command
     try:

@@ -31,8 +31,9 @@ def main(argv: list[str] | None = None) -> int:
         default="serve",
         choices=("serve", "sweep", "migrate"),
         help="serve (default): run the HTTP service; sweep: retry every queued provider-room deletion once, "
-        f"exit 0 when none is left, {EXIT_ROOMS_PENDING} when some still are; migrate: upgrade the original "
-        "service's documents, exit 0 when nothing is left, 1 when some could not be upgraded",
+        f"exit 0 when none is left, {EXIT_ROOMS_PENDING} when some still are, {EXIT_STORE_UNAVAILABLE} when the "
+        "store is unavailable (also when a running service holds the embedded store's data directory); migrate: "
+        "upgrade the original service's documents, exit 0 when nothing is left, 1 when some could not be upgraded",
     )
     parser.add_argument("--dry-run", action="store_true", help="migrate: report what would be upgraded, write nothing")
     arguments = parser.parse_args(argv)

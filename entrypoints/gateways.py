@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import aiohttp
 
@@ -17,6 +17,9 @@ from application.ports import (
 )
 from domain.privileges import PrivilegePolicy
 from entrypoints.settings import Settings, StoreSettings
+
+if TYPE_CHECKING:
+    from adapters.mongo.lifecycle import ServerWatch
 
 
 class Store(Protocol):
@@ -34,9 +37,13 @@ class Store(Protocol):
 
     async def ping(self) -> bool: ...
 
+    def recoverable(self) -> bool: ...
+
 
 @asynccontextmanager
-async def _mongo_store(settings: StoreSettings, url: str, privileges: PrivilegePolicy | None) -> AsyncIterator[Store]:
+async def _mongo_store(
+    settings: StoreSettings, url: str, privileges: PrivilegePolicy | None, watch: ServerWatch | None = None
+) -> AsyncIterator[Store]:
     # Imported here: beanie and pymongo take a third of the start-up time, which the memory store can skip.
     from adapters.mongo.lifecycle import open_mongo_store
     from adapters.mongo.repository import NO_PRIVILEGES
@@ -47,6 +54,8 @@ async def _mongo_store(settings: StoreSettings, url: str, privileges: PrivilegeP
         settings.teleconsultations_collection,
         settings.user_map_collection,
         privileges=privileges or NO_PRIVILEGES,
+        write_concern=settings.write_concern,
+        watch=watch,
     ) as store:
         yield store
 
@@ -62,11 +71,15 @@ async def open_store(settings: StoreSettings, privileges: PrivilegePolicy | None
         async with _mongo_store(settings, settings.mongodb_url, privileges) as store:
             yield store
     else:
-        from adapters.mongo.embedded import EmbeddedMongoServer
+        from adapters.mongo.supervisor import RestartPolicy, SupervisedEmbeddedServer
 
         async with (
-            EmbeddedMongoServer(settings.embedded_data_dir) as server,
-            _mongo_store(settings, server.url, privileges) as store,
+            SupervisedEmbeddedServer(
+                settings.embedded_data_dir,
+                RestartPolicy(settings.embedded_max_restarts, settings.embedded_restart_window_seconds),
+                sync_on_commit=settings.write_concern != "acknowledged",
+            ) as server,
+            _mongo_store(settings, server.url, privileges, server) as store,
         ):
             yield store
 

@@ -24,6 +24,8 @@ class ConfigurationError(Exception):
 RECORDING_TYPES = ("none", "manual", "automatic")
 VIDEO_PROVIDERS = ("kaleyra", "jitsi", "memory")
 STORE_BACKENDS = ("mongo", "memory")
+# When a write counts as done (adapters/mongo/write_concern.py, not imported here: it loads pymongo).
+WRITE_CONCERNS = ("majority", "journaled", "acknowledged")
 AUTH_MODES = ("headers", "jwt")
 # Python's names (the level stored) and, through entrypoints.legacy_settings, Mia's: trace, warn, fatal, silent...
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", SILENT)
@@ -44,6 +46,10 @@ class StoreSettings:
     embedded_data_dir: Path = Path("data")
     teleconsultations_collection: str = "teleconsultations"
     user_map_collection: str = "teleconsultations_users"
+    write_concern: str = "majority"
+    # The embedded server's supervisor gives up after this many restarts within the window.
+    embedded_max_restarts: int = 5
+    embedded_restart_window_seconds: float = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +162,13 @@ class Settings:
                     "TELECONSULTATIONS_CRUD_NAME", store.teleconsultations_collection
                 ),
                 user_map_collection=read.collection("USER_ID_MAP_CRUD_NAME", store.user_map_collection),
+                write_concern=read.choice("MONGODB_WRITE_CONCERN", WRITE_CONCERNS, store.write_concern),
+                embedded_max_restarts=read.integer(
+                    "EMBEDDED_MONGO_MAX_RESTARTS", store.embedded_max_restarts, minimum=0, maximum=1000
+                ),
+                embedded_restart_window_seconds=read.seconds(
+                    "EMBEDDED_MONGO_RESTART_WINDOW_SECONDS", store.embedded_restart_window_seconds, maximum=86_400
+                ),
             ),
             unlimited_teleconsultation=read.boolean("UNLIMITED_TELECONSULTATION", default.unlimited_teleconsultation),
             immutable_period=timedelta(

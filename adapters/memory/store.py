@@ -16,3 +16,6 @@ class InMemoryStore:
 
     async def ping(self) -> bool:
         return True
+
+    def recoverable(self) -> bool:
+        return True

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import errno
 import fcntl
 import os
 import re
@@ -20,12 +19,18 @@ from typing import IO
 from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
+from application.errors import StoreUnavailable
+
 MEMORY = ":memory:"
 EXECUTABLE = "secantusd-py"
 LOG_FILE = "secantusd.log"
-# WiredTiger holds an fcntl lock on this file of its data directory while it has the directory open.
-_LOCK_FILE = "WiredTiger.lock"
+# WiredTiger's own lock file in a data directory: an exclusive fcntl lock on it while a server has it open.
+LOCK_FILE = "WiredTiger.lock"
+DATA_DIR_VARIABLE = "EMBEDDED_MONGO_DATA_DIR"
 _LISTENING = re.compile(rb"secantus listening on (\S+):(\d+)")
+_ALREADY_MANAGED = b"already being managed by another process"
+# SecantusDB's test suites switch its journal off with this variable; a child of ours must never inherit it.
+_FAST_STORAGE_VARIABLE = "SECANTUS_TEST_FAST_STORAGE"
 _TAIL_LINES = 20
 
 # Runs in the child before exec: PR_SET_PDEATHSIG makes the kernel stop the server when we die,
@@ -44,7 +49,7 @@ os.execv(sys.argv[2], sys.argv[2:])
 """
 
 
-class EmbeddedServerError(RuntimeError):
+class EmbeddedServerError(StoreUnavailable):
     """The embedded server could not be found, started or reached.
 
     `reason` says what went wrong in one line; the message adds the server's last output, when there is some.
@@ -56,10 +61,13 @@ class EmbeddedServerError(RuntimeError):
 
 
 class EmbeddedDataDirectoryInUse(EmbeddedServerError):
-    """Another process (another instance of the service, say) has the data directory open: only one may."""
+    """Another process (most often a running service) has the data directory open: only one may."""
 
-    def __init__(self, directory: Path, output: str | None = None) -> None:
-        super().__init__(f"the data directory {directory} is in use by another process", output)
+    def __init__(self, directory: Path) -> None:
+        super().__init__(
+            f"the embedded store's data directory {directory} is in use by another process (a running "
+            f"service?): stop it, or set {DATA_DIR_VARIABLE} to another directory"
+        )
         self.directory = directory
 
 
@@ -69,7 +77,11 @@ class EmbeddedMongoServer:
     `storage_path` is the data directory (created if missing; the server's log goes to `secantusd.log`
     inside it) or ":memory:" for a throw-away store, whose log lives in an anonymous temporary file
     only long enough to explain a failed start. The server listens on 127.0.0.1 only, on a port it
-    picks itself, so two instances never race for one. WiredTiger's cache is capped at `cache_size`.
+    picks itself, so two instances never race for one, unless `port` names one (a restart keeps its port so
+    that clients reconnect by themselves). WiredTiger's cache is capped at `cache_size`.
+
+    `sync_on_commit` makes the server fsync its journal on every commit, whatever a write asks for; a write
+    sent with `j: true` is fsynced before it is acknowledged either way. The journal itself is always on.
     """
 
     def __init__(
@@ -80,12 +92,16 @@ class EmbeddedMongoServer:
         startup_timeout: float = 30.0,
         stop_timeout: float = 10.0,
         cache_size: str = "256M",
+        port: int = 0,
+        sync_on_commit: bool = True,
     ) -> None:
         self.storage_path = None if os.fspath(storage_path) == MEMORY else Path(storage_path).resolve()
         self._host = host
         self._startup_timeout = startup_timeout
         self._stop_timeout = stop_timeout
         self._cache_size = cache_size
+        self._wanted_port = port
+        self._sync_on_commit = sync_on_commit
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
         self._log_start = 0
@@ -102,13 +118,27 @@ class EmbeddedMongoServer:
         return None if self._process is None else self._process.pid
 
     @property
+    def port(self) -> int | None:
+        return self._port
+
+    @property
+    def returncode(self) -> int | None:
+        """None while the server runs; its exit status once it has ended (the check also reaps it)."""
+        if self._process is None:
+            return None
+        return self._process.poll()
+
+    @property
     def log_path(self) -> Path | None:
         return None if self.storage_path is None else self.storage_path / LOG_FILE
 
     async def __aenter__(self) -> EmbeddedMongoServer:
         if self._process is not None:
             raise EmbeddedServerError("the embedded server is already running")
-        self._spawn(_find_executable())
+        executable = _find_executable()
+        if self.storage_path is not None and _locked_by_another_process(self.storage_path):
+            raise EmbeddedDataDirectoryInUse(self.storage_path)
+        self._spawn(executable)
         try:
             self._port = await self._wait_until_listening()
             await self._ping()
@@ -162,16 +192,19 @@ class EmbeddedMongoServer:
             raise EmbeddedServerError(f"cannot use {self.storage_path} as embedded data directory: {error}") from error
         self._log_start = self._log.seek(0, os.SEEK_END)
         arguments = [
-            *("--host", self._host, "--port", "0"),
+            *("--host", self._host, "--port", str(self._wanted_port)),
             *("--storage-path", MEMORY if self.storage_path is None else str(self.storage_path)),
             *("--log-level", "INFO", "--cache-size", self._cache_size),
+            *(("--sync-on-commit",) if self._sync_on_commit else ()),
         ]
+        environment = {name: value for name, value in os.environ.items() if name != _FAST_STORAGE_VARIABLE}
         try:
             self._process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
                 [sys.executable, "-I", "-c", _BOOTSTRAP, str(os.getpid()), executable, *arguments],
                 stdin=subprocess.DEVNULL,
                 stdout=self._log,
                 stderr=subprocess.STDOUT,
+                env=environment,
                 # Its own session: a Ctrl-C meant for the service must not stop the database under it
                 # while the service drains; the service stops it afterwards.
                 start_new_session=True,
@@ -195,8 +228,8 @@ class EmbeddedMongoServer:
             if found is not None:
                 return int(found.group(2))
             if self._process.poll() is not None:
-                if self.storage_path is not None and _locked_by_another_process(self.storage_path / _LOCK_FILE):
-                    raise EmbeddedDataDirectoryInUse(self.storage_path, self._tail())
+                if self.storage_path is not None and _ALREADY_MANAGED in self._log_bytes():
+                    raise EmbeddedDataDirectoryInUse(self.storage_path)
                 raise self._failure(f"exited with code {self._process.returncode} before listening")
             if asyncio.get_running_loop().time() > deadline:
                 raise self._failure(f"did not listen within {self._startup_timeout:g} s")
@@ -256,16 +289,20 @@ async def _exited(process: subprocess.Popen[bytes], seconds: float) -> bool:
     return True
 
 
-def _locked_by_another_process(lock_file: Path) -> bool:
-    """Whether another process holds the lock WiredTiger takes on its data directory (an fcntl lock)."""
+def _locked_by_another_process(storage_path: Path) -> bool:
+    """Whether a server (of any process) holds the data directory's WiredTiger lock right now.
+
+    A probe, not a claim: the lock is taken and released at once. POSIX record locks belong to the process, so
+    this only sees other processes' servers, which is what it is for (two servers of ours never share a path).
+    """
     try:
-        descriptor = os.open(lock_file, os.O_RDWR)
+        descriptor = os.open(storage_path / LOCK_FILE, os.O_RDWR)
     except OSError:
-        return False
+        return False  # no server ever ran there, or we may not open it: the server's own start will tell
     try:
         fcntl.lockf(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as error:
-        return error.errno in (errno.EACCES, errno.EAGAIN)
+    except OSError:
+        return True
     else:
         fcntl.lockf(descriptor, fcntl.LOCK_UN)
         return False

@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import pymongo
 from beanie import init_beanie
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, WriteConcern
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConfigurationError, PyMongoError, ServerSelectionTimeoutError
 
@@ -22,6 +22,7 @@ from adapters.mongo.migration import MongoLegacyMigration
 from adapters.mongo.repository import NO_PRIVILEGES, MongoTeleconsultationRepository
 from adapters.mongo.user_id_index import index_at_start_up
 from adapters.mongo.user_ids import MongoUserIdMap
+from adapters.mongo.write_concern import MAJORITY, resolve_write_concern
 from application.errors import StoreUnavailable
 from application.ports import Clock
 from domain.privileges import PrivilegePolicy
@@ -38,6 +39,22 @@ class MongoTimeouts:
     connect_ms: int = 3_000
     socket_ms: int = 10_000
     ping_seconds: float = 2.0
+    # Closing ends the server sessions, which waits for a server: bounded, since the store may be down by then.
+    close_seconds: float = 1.0
+
+
+class ServerWatch(Protocol):
+    """What the owner of the server process knows about it (the embedded store's supervisor)."""
+
+    @property
+    def serving(self) -> bool:
+        """The server process is up (a restarted one too)."""
+        ...
+
+    @property
+    def recoverable(self) -> bool:
+        """False once the server is down for good: nothing will start it again."""
+        ...
 
 
 class MongoStore:
@@ -49,7 +66,9 @@ class MongoStore:
         documents: BoundDocuments,
         clock: Clock,
         ping_seconds: float,
+        *,
         privileges: PrivilegePolicy = NO_PRIVILEGES,
+        watch: ServerWatch | None = None,
     ):
         self.teleconsultations = MongoTeleconsultationRepository(documents.teleconsultations, clock, privileges)
         # What `python -m entrypoints migrate` runs: the original's documents upgraded in place.
@@ -59,9 +78,23 @@ class MongoStore:
         self.idempotency = MongoIdempotencyRecords(documents.idempotency)
         self._database = database
         self._ping_seconds = ping_seconds
+        self._watch = watch
+
+    @property
+    def write_concern(self) -> WriteConcern:
+        """The write concern every write of the store is sent with."""
+        return self._database.write_concern
+
+    def recoverable(self) -> bool:
+        """False only when the store cannot come back by itself (liveness probe): an external MongoDB is
+        reconnected to by the driver whenever it returns; the embedded one is as long as its supervisor
+        restarts it."""
+        return self._watch is None or self._watch.recoverable
 
     async def ping(self) -> bool:
         """Whether the server answers within the ping timeout; never raises (readiness probe)."""
+        if self._watch is not None and not self._watch.serving:
+            return False
         try:
             with pymongo.timeout(self._ping_seconds):
                 await self._database.command("ping")
@@ -82,10 +115,14 @@ async def open_mongo_store(
     clock: Clock | None = None,
     timeouts: MongoTimeouts = MongoTimeouts(),
     privileges: PrivilegePolicy = NO_PRIVILEGES,
+    write_concern: str = MAJORITY,
+    watch: ServerWatch | None = None,
 ) -> AsyncIterator[MongoStore]:
     """Connect, create the indexes, and close the client on exit; raises StoreUnavailable if unreachable.
 
     `privileges` gives a participant the original stored without one its privilege (from its groups).
+    Every write goes out with the `write_concern` chosen (see adapters.mongo.write_concern), set once on the
+    database, which every collection inherits; it wins over `w` and `journal` options in the URL.
     """
     try:
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
@@ -106,14 +143,19 @@ async def open_mongo_store(
         )
         with translate_store_errors():
             try:
-                await init_beanie(database=client[database], document_models=list(documents))
+                concern = await resolve_write_concern(client, write_concern)
+                durable_database = client.get_database(database, write_concern=concern)
+                await init_beanie(database=durable_database, document_models=list(documents))
             except ServerSelectionTimeoutError as error:
                 seconds = timeouts.server_selection_ms / 1000
                 raise StoreUnavailable(f"MongoDB at {hosts_of(url)} did not answer within {seconds:g} s") from error
         await index_at_start_up(documents.user_ids.get_pymongo_collection())
-        yield MongoStore(client[database], documents, clock or _UtcClock(), timeouts.ping_seconds, privileges)
+        yield MongoStore(
+            durable_database, documents, clock or _UtcClock(), timeouts.ping_seconds, privileges=privileges, watch=watch
+        )
     finally:
-        await client.close()
+        with pymongo.timeout(timeouts.close_seconds):
+            await client.close()
 
 
 def hosts_of(url: str) -> str:

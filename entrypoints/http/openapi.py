@@ -71,6 +71,13 @@ NO_CONTENT = {
     )
 }
 NOT_READY = {503: ResponseSpec(data_container=Status, description="The store does not answer", generate_examples=False)}
+NOT_LIVE = {
+    503: ResponseSpec(
+        data_container=Status,
+        description="The store is down and will not come back by itself: restart the service",
+        generate_examples=False,
+    )
+}
 
 
 class ExactJsonRenderPlugin(JsonRenderPlugin):

@@ -88,3 +88,22 @@ async def test_rooms_the_provider_still_refuses_to_delete_make_it_fail(
     assert (status, out.strip()) == (1, "1 provider room(s) still pending deletion")
     assert await store.cleanups.pending(10) == ["room_a"]
     assert API_KEY not in out + err
+
+
+async def test_a_store_held_by_a_running_service_is_named_and_exits_store_unavailable(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "EMBEDDED_MONGO_DATA_DIR": str(data_dir),
+        "VIDEO_PROVIDER": "memory",
+    }
+    async with EmbeddedMongoServer(data_dir) as service_store:
+        status, out, err = await run_sweep(environment)
+        assert service_store.returncode is None, "the sweep disturbed the store it found in use"
+
+    assert status == 3, err
+    assert out == ""
+    assert err.splitlines() == [
+        f"sweep failed: the embedded store's data directory {service_store.storage_path} is in use by another "
+        "process (a running service?): stop it, or set EMBEDDED_MONGO_DATA_DIR to another directory"
+    ]

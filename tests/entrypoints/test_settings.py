@@ -29,6 +29,8 @@ def test_defaults_run_without_any_account_or_database() -> None:
     assert settings.store.embedded_data_dir == Path("data")
     assert settings.store.teleconsultations_collection == "teleconsultations"
     assert settings.store.user_map_collection == "teleconsultations_users"
+    assert settings.store.write_concern == "majority"
+    assert (settings.store.embedded_max_restarts, settings.store.embedded_restart_window_seconds) == (5, 60.0)
     assert settings.unlimited_teleconsultation is True
     assert settings.immutable_period == timedelta(0)
     assert (settings.http_host, settings.http_port) == ("127.0.0.1", 3000)
@@ -75,11 +77,26 @@ def test_kaleyra_is_chosen_when_its_key_is_set() -> None:
         ({"TELECONSULTATIONS_CRUD_NAME": "$bad"}, "TELECONSULTATIONS_CRUD_NAME"),
         ({"PROVIDER_TIMEOUT_SECONDS": "0"}, "PROVIDER_TIMEOUT_SECONDS"),
         ({"AUTH_MODE": "magic"}, "AUTH_MODE"),
+        ({"MONGODB_WRITE_CONCERN": "fast"}, "MONGODB_WRITE_CONCERN"),
+        ({"EMBEDDED_MONGO_MAX_RESTARTS": "-1"}, "EMBEDDED_MONGO_MAX_RESTARTS"),
+        ({"EMBEDDED_MONGO_RESTART_WINDOW_SECONDS": "0"}, "EMBEDDED_MONGO_RESTART_WINDOW_SECONDS"),
     ],
 )
 def test_a_wrong_value_names_the_variable(env: dict[str, str], named: str) -> None:
     with pytest.raises(ConfigurationError, match=named):
         Settings.from_env(env)
+
+
+def test_the_store_durability_and_supervision_can_be_set() -> None:
+    settings = Settings.from_env(
+        {
+            "MONGODB_WRITE_CONCERN": "Journaled",
+            "EMBEDDED_MONGO_MAX_RESTARTS": "0",
+            "EMBEDDED_MONGO_RESTART_WINDOW_SECONDS": "300",
+        }
+    )
+    assert settings.store.write_concern == "journaled"
+    assert (settings.store.embedded_max_restarts, settings.store.embedded_restart_window_seconds) == (0, 300.0)
 
 
 def test_collection_names_accept_a_leading_slash() -> None:

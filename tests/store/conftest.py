@@ -21,7 +21,8 @@ from adapters.mongo.embedded import EmbeddedMongoServer
 from adapters.mongo.lifecycle import MongoStore, open_mongo_store
 from application.dto import UserMapping
 from application.ports import IdempotencyRecords, PendingRoomCleanups, TeleconsultationRepository, UserIdMap
-from tests.builders import T0
+from domain.teleconsultation import Teleconsultation
+from tests.builders import T0, make_teleconsultation
 
 TELECONSULTATIONS = "teleconsultations"
 USER_MAP = "teleconsultations_users"
@@ -91,3 +92,9 @@ async def map_user(user_ids: UserIdMap, mapping: UserMapping) -> None:
     """Store a completed mapping the way ProviderUsers does: reserve the id, then complete the reservation."""
     assert await user_ids.reserve(mapping.received_user_id, "test", now=T0, until=T0 + timedelta(seconds=30)) is None
     await user_ids.complete(mapping, "test")
+
+
+async def add_one(store: MongoStore) -> Teleconsultation:
+    teleconsultation = make_teleconsultation(id=await store.teleconsultations.next_id())
+    await store.teleconsultations.add(teleconsultation)
+    return teleconsultation

@@ -35,18 +35,12 @@ from application.errors import StoredDocumentUnreadable, StoreUnavailable
 from domain.duration_policy import Schedule
 from domain.privileges import Privilege
 from domain.teleconsultation import Participant, Teleconsultation
-from tests.builders import T0, make_teleconsultation
-from tests.store.conftest import TELECONSULTATIONS, USER_MAP, MongoTarget, RawDatabase, map_user
+from tests.builders import T0
+from tests.store.conftest import TELECONSULTATIONS, USER_MAP, MongoTarget, RawDatabase, add_one, map_user
 
 ROOT = Path(__file__).resolve().parents[2]
 STANDARD_FIELDS = {"_id", "__STATE__", "createdAt", "updatedAt", "creatorId", "updaterId"}
 QUICK = MongoTimeouts(server_selection_ms=300, connect_ms=300, socket_ms=1_000, ping_seconds=0.5)
-
-
-async def add_one(store: MongoStore) -> Teleconsultation:
-    teleconsultation = make_teleconsultation(id=await store.teleconsultations.next_id())
-    await store.teleconsultations.add(teleconsultation)
-    return teleconsultation
 
 
 async def test_a_teleconsultation_is_stored_with_the_crud_field_names(
@@ -244,19 +238,6 @@ async def test_data_survives_a_restart_and_no_server_outlives_its_context(tmp_pa
         assert await store.user_ids.find("auth0|abc") == UserMapping("auth0|abc", "kaleyra_1")
 
 
-async def test_a_second_server_on_one_data_directory_says_it_is_in_use(tmp_path: Path) -> None:
-    async with EmbeddedMongoServer(tmp_path):
-        second = EmbeddedMongoServer(tmp_path)
-        with pytest.raises(EmbeddedDataDirectoryInUse) as failure:
-            async with second:
-                pass
-        assert failure.value.reason == f"the data directory {tmp_path} is in use by another process"
-        assert "WiredTiger" in str(failure.value)  # the server's own output follows
-        assert second.pid is None
-    async with EmbeddedMongoServer(tmp_path):  # free again once the first has stopped
-        pass
-
-
 async def test_a_server_that_cannot_start_reports_its_output(tmp_path: Path) -> None:
     server = EmbeddedMongoServer(tmp_path, cache_size="not-a-size")
     with pytest.raises(EmbeddedServerError, match="exited with code") as failure:
@@ -265,6 +246,22 @@ async def test_a_server_that_cannot_start_reports_its_output(tmp_path: Path) -> 
     assert not isinstance(failure.value, EmbeddedDataDirectoryInUse)
     assert "its last output:" in str(failure.value)
     assert server.pid is None
+
+
+async def test_a_data_directory_in_use_is_named_in_one_line(tmp_path: Path) -> None:
+    async with EmbeddedMongoServer(tmp_path):
+        second = EmbeddedMongoServer(tmp_path)
+        with pytest.raises(EmbeddedDataDirectoryInUse) as failure:
+            async with second:
+                pass
+        assert str(failure.value) == (
+            f"the embedded store's data directory {second.storage_path} is in use by another process (a running "
+            "service?): stop it, or set EMBEDDED_MONGO_DATA_DIR to another directory"
+        )
+        assert isinstance(failure.value, StoreUnavailable)
+        assert second.pid is None
+        assert second.storage_path is not None
+        assert second.storage_path.is_absolute()
 
 
 async def test_an_unusable_data_directory_is_reported(tmp_path: Path) -> None:

@@ -6,15 +6,22 @@ from litestar import Response, get
 from litestar.handlers import HTTPRouteHandler
 
 from entrypoints.gateways import Store
-from entrypoints.http.openapi import NOT_READY
+from entrypoints.http.openapi import NOT_LIVE, NOT_READY
 from entrypoints.http.schemas import Status
 from entrypoints.metrics import CONTENT_TYPE, ServiceMetrics
 
 
 def probe_routes(*, store: Store, metrics: ServiceMetrics) -> list[HTTPRouteHandler]:
-    @get("/-/healthz", summary="Liveness probe", include_in_schema=True, sync_to_thread=False)
-    def healthz() -> Status:
-        return Status("OK")
+    @get(
+        "/-/healthz",
+        summary="Liveness probe: the service can still recover by itself",
+        include_in_schema=True,
+        sync_to_thread=False,
+        responses=NOT_LIVE,
+    )
+    def healthz() -> Response[Status]:
+        ok = store.recoverable()
+        return Response(Status("OK" if ok else "KO"), status_code=200 if ok else 503)
 
     @get("/-/ready", summary="Readiness probe: the store answers", include_in_schema=True, responses=NOT_READY)
     async def ready() -> Response[Status]:

@@ -1,0 +1,58 @@
+"""What the operating system says about processes: found by their command line, and whether one is a zombie."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+
+def pids_running(path: Path) -> list[int]:
+    """The live (non-zombie) processes whose command line names `path`: the embedded store of a data directory."""
+    wanted = os.fsencode(str(path.resolve()))
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            arguments = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if wanted in arguments and state(int(entry.name)) not in (None, "Z"):
+            found.append(int(entry.name))
+    return found
+
+
+def state(pid: int) -> str | None:
+    """The kernel's one-letter state of `pid` (`Z` for a zombie no one reaped), None once it is gone entirely."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[0]
+
+
+def kill_hard(pid: int) -> None:
+    os.kill(pid, signal.SIGKILL)
+
+
+async def eventually(check: Callable[[], object], *, seconds: float = 10.0, what: str = "the condition") -> None:
+    """Wait until `check()` is truthy (called every 20 ms), or fail after `seconds`."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{what} did not hold within {seconds:g} s")
+        await asyncio.sleep(0.02)
+
+
+async def eventually_async(
+    check: Callable[[], Awaitable[bool]], *, seconds: float = 15.0, what: str = "the condition"
+) -> None:
+    """Wait until `await check()` is true (tried every 20 ms), or fail after `seconds`."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{what} did not happen within {seconds:g} s")
+        await asyncio.sleep(0.02)

@@ -82,7 +82,7 @@ class AuthorizationPolicy:
         if action in PARTICIPANT_ACTIONS:
             if teleconsultation is None:
                 raise ValueError(f"deciding on {action.value} needs the teleconsultation")
-            is_participant = teleconsultation.participant(requester.user_ids) is not None
+            is_participant = _participant(requester, teleconsultation) is not None
             return Decision.ALLOWED if is_participant else Decision.UNAUTHORIZED
         granted = self._grants(action, requester)
         if granted is None:  # an action no rule covers
@@ -130,10 +130,15 @@ class AuthorizationPolicy:
         if requester is None or not requester.user_ids:
             raise Unauthorized
         teleconsultation = await load()
-        _enforce(self.decide(action, requester, teleconsultation))
-        participant = teleconsultation.participant(requester.user_ids)
-        assert participant is not None  # decide allowed only a participant
+        # The rule `decide` applies, evaluated once: every participant's page polls GET through here.
+        participant = _participant(requester, teleconsultation)
+        if participant is None:
+            raise Unauthorized
         return Admitted(requester, teleconsultation, participant)
+
+
+def _participant(requester: Requester, teleconsultation: Teleconsultation) -> Participant | None:
+    return teleconsultation.participant(requester.user_ids)
 
 
 def _shares(allowed: frozenset[str] | None, held: tuple[str, ...]) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -32,7 +33,7 @@ REQUESTERS: dict[str, Requester | None] = {
 KINDS = tuple(REQUESTERS)
 
 # Each mode: the harness's settings.
-MODES: dict[str, dict[str, object]] = {
+MODES: dict[str, dict[str, Any]] = {
     "headers": {},
     "headers+schedulingGroups": {"scheduling_groups": frozenset({"front-desk"})},
     "jwt": {"auth_mode": "jwt", "scheduling_scope": SCOPE},
@@ -65,7 +66,7 @@ ANSWERS = {"ok": Decision.ALLOWED, "401": Decision.UNAUTHORIZED, "403": Decision
 
 
 def harness(mode: str) -> Harness:
-    return Harness(**MODES[mode])  # type: ignore[arg-type]
+    return Harness(**MODES[mode])
 
 
 async def teleconsultation_of(h: Harness) -> Teleconsultation:

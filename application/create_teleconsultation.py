@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from application.dto import CallContext, RosterInput
+from application.authorization import Action, AuthorizationPolicy
+from application.dto import CallContext, Requester, RosterInput
 from application.ports import TeleconsultationRepository
 from application.rooms import RoomKeeper
 from application.roster import RosterBuilder
@@ -19,12 +20,14 @@ class CreateTeleconsultationCommand:
     end: datetime | None = None
     duration_seconds: int | None = None
     context: CallContext = field(default_factory=CallContext)
+    requester: Requester | None = None  # None: nobody identified
 
 
 class CreateTeleconsultation:
     """Validates schedule and roster, creates provider users and (if complete) the room, then stores it.
 
-    If storing fails after the room was created, the room is released so nothing is left behind.
+    If storing fails after the room was created, the room is released so nothing is left behind. Raises
+    Unauthorized or Forbidden when the policy does not let the requester schedule.
     """
 
     def __init__(
@@ -34,13 +37,16 @@ class CreateTeleconsultation:
         roster: RosterBuilder,
         rooms: RoomKeeper,
         rules: SchedulingRules,
+        policy: AuthorizationPolicy,
     ) -> None:
         self._repository = repository
+        self._policy = policy
         self._roster = roster
         self._rooms = rooms
         self._rules = rules
 
     async def execute(self, command: CreateTeleconsultationCommand) -> str:
+        self._policy.authorize(Action.SCHEDULE, command.requester)
         schedule = self._rules.schedule(command.start, end=command.end, duration_seconds=command.duration_seconds)
         participants = await self._roster.build(command.roster, command.context)
         teleconsultation = Teleconsultation.plan(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from application.authorization import Action, AuthorizationPolicy
+from application.dto import Requester
 from application.ports import TeleconsultationRepository
 from application.rooms import RoomKeeper
 
@@ -9,14 +11,19 @@ from application.rooms import RoomKeeper
 class DeleteTeleconsultation:
     """Trashes first, then deletes the room: a failed deletion is queued for the sweeper, never lost.
 
-    Raises NotFound for an unknown or already trashed id, ConcurrentUpdate when it changed meanwhile.
+    Raises Unauthorized or Forbidden, before anything is read, when the policy does not let the requester
+    schedule; NotFound for an unknown or already trashed id, ConcurrentUpdate when it changed meanwhile.
     """
 
-    def __init__(self, *, repository: TeleconsultationRepository, rooms: RoomKeeper) -> None:
+    def __init__(
+        self, *, repository: TeleconsultationRepository, rooms: RoomKeeper, policy: AuthorizationPolicy
+    ) -> None:
         self._repository = repository
         self._rooms = rooms
+        self._policy = policy
 
-    async def execute(self, teleconsultation_id: str) -> None:
+    async def execute(self, teleconsultation_id: str, requester: Requester | None) -> None:
+        self._policy.authorize(Action.SCHEDULE, requester)
         teleconsultation = await self._repository.get(teleconsultation_id)
         room_id = teleconsultation.discard()
         await self._repository.save(teleconsultation)

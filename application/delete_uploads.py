@@ -6,6 +6,8 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+from application.authorization import Action, AuthorizationPolicy
+from application.dto import Requester
 from application.errors import ProviderError, ProviderUnsupported
 from application.ports import CallUploads, TeleconsultationRepository
 
@@ -27,7 +29,8 @@ class UploadsDeletion:
 class DeleteCallUploads:
     """Deletes every file of the teleconsultation's current room, a few at a time.
 
-    Returns None when deletion is disabled (nothing is done). A file that cannot be deleted is counted,
+    Only a participant of the teleconsultation may (Unauthorized otherwise, before anything else is said). Returns
+    None when deletion is disabled (nothing is done). A file that cannot be deleted is counted,
     not fatal, so a later call deletes what is left. Raises NotFound for an unknown id, ProviderUnsupported
     when the provider keeps no files (it offers no uploads port), ProviderError when the files cannot even be listed.
     """
@@ -39,6 +42,7 @@ class DeleteCallUploads:
         uploads: CallUploads | None,
         provider_name: str,
         enabled: bool,
+        policy: AuthorizationPolicy,
         concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
         if concurrency < 1:
@@ -48,14 +52,18 @@ class DeleteCallUploads:
         self._provider_name = provider_name
         self._enabled = enabled
         self._concurrency = concurrency
+        self._policy = policy
 
-    async def execute(self, teleconsultation_id: str) -> UploadsDeletion | None:
+    async def execute(self, teleconsultation_id: str, requester: Requester | None) -> UploadsDeletion | None:
+        admitted = await self._policy.authorize_participant(
+            Action.DELETE_UPLOADS, requester, lambda: self._repository.get(teleconsultation_id)
+        )
         if not self._enabled:
             return None
         uploads = self._uploads
         if uploads is None:
             raise ProviderUnsupported(self._provider_name, FEATURE)
-        teleconsultation = await self._repository.get(teleconsultation_id)
+        teleconsultation = admitted.teleconsultation
         if teleconsultation.provider_room_id is None:
             return UploadsDeletion(total=0, deleted=0)
         keys = list(dict.fromkeys(await uploads.list_uploads(teleconsultation.provider_room_id)))

@@ -102,10 +102,11 @@ class RosterInput:
 
 @dataclass(frozen=True, slots=True)
 class Requester:
-    """Who is calling: every id that may identify them, and their groups."""
+    """Who is calling: every id that may identify them, their groups, and the scopes a verified token grants."""
 
     user_ids: tuple[str, ...]
     groups: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +129,7 @@ class CallContext:
 class VerifiedIdentity:
     user_id: str
     groups: tuple[str, ...]
+    scopes: tuple[str, ...] = ()  # from the token's `scope` (space-separated) or `scp` claim
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from application.authorization import Action, AuthorizationPolicy
 from application.dto import Requester, RoomDetails
-from application.errors import Unauthorized
 from application.join_links import LinkPreferences, choose_link_options
 from application.ports import Clock, JoinLinks, TeleconsultationRepository, VideoProvider
 from domain.teleconsultation import SchedulingRules
@@ -34,7 +34,8 @@ class GetTeleconsultationAccess:
     """Returns the requester's own link, only once the room can no longer change, personalised with the
     language and background chosen for them. The link itself always comes from the store.
 
-    Raises Unauthorized when the requester is unknown or not a participant, NotFound for an unknown id.
+    Raises Unauthorized when the requester is unknown (before anything is read) or not a participant, NotFound for
+    an unknown id.
     """
 
     def __init__(
@@ -45,9 +46,11 @@ class GetTeleconsultationAccess:
         links: JoinLinks,
         clock: Clock,
         rules: SchedulingRules,
+        policy: AuthorizationPolicy,
         background_groups: frozenset[str] = frozenset(),
     ) -> None:
         self._repository = repository
+        self._policy = policy
         self._provider = provider
         self._personalise = lru_cache(maxsize=PERSONALISED_LINKS_REMEMBERED)(links.personalise)
         self._clock = clock
@@ -60,19 +63,17 @@ class GetTeleconsultationAccess:
         requester: Requester | None,
         preferences: LinkPreferences | None = None,
     ) -> ParticipantAccess:
-        if requester is None or not requester.user_ids:
-            raise Unauthorized
-        teleconsultation = await self._repository.get(teleconsultation_id)
-        participant = teleconsultation.participant(requester.user_ids)
-        if participant is None:
-            raise Unauthorized
+        admitted = await self._policy.authorize_participant(
+            Action.READ_ACCESS, requester, lambda: self._repository.get(teleconsultation_id)
+        )
+        teleconsultation, participant = admitted.teleconsultation, admitted.participant
         details = None
         if teleconsultation.provider_room_id is not None:
             details = await self._provider.room_details(teleconsultation.provider_room_id)
         link = teleconsultation.visible_link(participant, self._clock.now(), self._rules)
         if link is not None:
             options = choose_link_options(
-                preferences or LinkPreferences(), participant, requester.groups, self._background_groups
+                preferences or LinkPreferences(), participant, admitted.requester.groups, self._background_groups
             )
             link = self._personalise(link, options)
         return ParticipantAccess(

@@ -9,6 +9,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
 
+from application.authorization import Action, AuthorizationPolicy
 from application.create_teleconsultation import CreateTeleconsultation, CreateTeleconsultationCommand
 from application.errors import StoreUnavailable
 from application.ports import Clock, IdempotencyRecords
@@ -42,7 +43,8 @@ class IdempotentCreateTeleconsultation:
     The same key and body replay the first success; another body is IdempotencyKeyReused; a request while the
     first is still running is IdempotencyKeyInFlight. Only successes are kept: a failed attempt gives the key
     back, so that a retry that can succeed does. If the instance serving the first attempt dies, its hold on
-    the key runs out after `lease`, which is longer than a creation may take.
+    the key runs out after `lease`, which is longer than a creation may take. The policy is asked before the key is
+    looked up, so that a first answer is never replayed to a requester who may not schedule.
     """
 
     def __init__(
@@ -52,9 +54,11 @@ class IdempotentCreateTeleconsultation:
         records: IdempotencyRecords,
         clock: Clock,
         ttl: timedelta,
+        policy: AuthorizationPolicy,
         lease: timedelta = timedelta(minutes=2),
     ) -> None:
         self._create = create
+        self._policy = policy
         self._records = records
         self._clock = clock
         self._ttl = ttl
@@ -63,6 +67,7 @@ class IdempotentCreateTeleconsultation:
     async def execute(self, command: CreateTeleconsultationCommand, key: IdempotencyKey | None) -> Created:
         if key is None:
             return Created(await self._create.execute(command))
+        self._policy.authorize(Action.SCHEDULE, command.requester)
         record_key, attempt = key.record_key(), secrets.token_hex(8)
         now = self._clock.now()
         earlier = await self._records.begin(

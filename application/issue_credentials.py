@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from application.authorization import Action, AuthorizationPolicy
 from application.dto import CallContext, Requester, SdkCredentials
-from application.errors import InvalidRequest, ProviderUnsupported, Unauthorized
+from application.errors import InvalidRequest, ProviderUnsupported
 from application.ports import SdkCredentialIssuer, UserDirectory, UserIdMap
 from application.provider_users import ProviderUsers
 from domain.privileges import PrivilegePolicy
@@ -25,8 +26,10 @@ class IssueCredentials:
         provider_users: ProviderUsers,
         issuer: SdkCredentialIssuer | None,
         provider_name: str,
+        policy: AuthorizationPolicy,
     ) -> None:
         self._directory = directory
+        self._policy = policy
         self._privileges = privileges
         self._user_ids = user_ids
         self._provider_users = provider_users
@@ -34,8 +37,7 @@ class IssueCredentials:
         self._provider_name = provider_name
 
     async def execute(self, requester: Requester | None, expires_in: int, context: CallContext) -> SdkCredentials:
-        if requester is None or not requester.user_ids:
-            raise Unauthorized
+        requester = self._policy.identified(Action.GET_CREDENTIALS, requester)
         if self._directory is None:
             raise InvalidRequest("SDK credentials need an identity service: set AUTH_SERVICE")
         issuer = self._issuer

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from application.authorization import Action, AuthorizationPolicy
 from application.dto import Requester
 from application.errors import InvalidRequest, ProviderUnsupported
 from application.ports import CompanyBackgrounds
-from application.settings_admins import SettingsAdmins
 from application.upload_background import FEATURE
 
 
@@ -15,13 +15,15 @@ class SetDefaultBackground:
     """Raises Unauthorized, Forbidden, ProviderUnsupported (no backgrounds port), or InvalidRequest without an
     alias."""
 
-    def __init__(self, *, admins: SettingsAdmins, backgrounds: CompanyBackgrounds | None, provider_name: str) -> None:
-        self._admins = admins
+    def __init__(
+        self, *, policy: AuthorizationPolicy, backgrounds: CompanyBackgrounds | None, provider_name: str
+    ) -> None:
+        self._policy = policy
         self._backgrounds = backgrounds
         self._provider_name = provider_name
 
     async def execute(self, requester: Requester | None, alias: str | None) -> Mapping[str, object]:
-        self._admins.ensure_admin(requester)
+        self._policy.authorize(Action.CHANGE_SETTINGS, requester)
         if self._backgrounds is None:
             raise ProviderUnsupported(self._provider_name, FEATURE)
         if alias is None or not alias.strip():

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from application.dto import CallContext, RosterInput
+from application.authorization import Action, AuthorizationPolicy
+from application.dto import CallContext, Requester, RosterInput
 from application.ports import Clock, TeleconsultationRepository
 from application.rooms import RoomKeeper
 from application.roster import RosterBuilder
@@ -20,6 +21,7 @@ class UpdateTeleconsultationCommand:
     end: datetime | None = None
     duration_seconds: int | None = None
     context: CallContext = field(default_factory=CallContext)
+    requester: Requester | None = None  # None: nobody identified
 
 
 class UpdateTeleconsultation:
@@ -27,7 +29,8 @@ class UpdateTeleconsultation:
 
     Order matters so that nothing is orphaned: the new room is created first, the change is stored
     (the loser of a concurrent update gets ConcurrentUpdate and its new room is released), and only then
-    is the obsolete room released.
+    is the obsolete room released. Raises Unauthorized or Forbidden, before anything is read, when the policy does
+    not let the requester schedule.
     """
 
     def __init__(
@@ -38,14 +41,17 @@ class UpdateTeleconsultation:
         rooms: RoomKeeper,
         rules: SchedulingRules,
         clock: Clock,
+        policy: AuthorizationPolicy,
     ) -> None:
         self._repository = repository
+        self._policy = policy
         self._roster = roster
         self._rooms = rooms
         self._rules = rules
         self._clock = clock
 
     async def execute(self, command: UpdateTeleconsultationCommand) -> None:
+        self._policy.authorize(Action.SCHEDULE, command.requester)
         teleconsultation = await self._repository.get(command.teleconsultation_id)
         revision = teleconsultation.revision(
             now=self._clock.now(),

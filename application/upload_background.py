@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from application.authorization import Action, AuthorizationPolicy
 from application.dto import BackgroundImage, CompanyBackground, Requester
 from application.errors import ProviderUnsupported, UnsupportedMediaType
 from application.ports import CompanyBackgrounds
-from application.settings_admins import SettingsAdmins
 
 # The original service's documented limit (the provider itself accepts up to 16 MB).
 MAX_BACKGROUND_BYTES = 10 * 1024 * 1024
@@ -35,13 +35,15 @@ class UploadCompanyBackground:
     """Raises Unauthorized, Forbidden, ProviderUnsupported (no backgrounds port), ContentTooLarge or
     UnsupportedMediaType."""
 
-    def __init__(self, *, admins: SettingsAdmins, backgrounds: CompanyBackgrounds | None, provider_name: str) -> None:
-        self._admins = admins
+    def __init__(
+        self, *, policy: AuthorizationPolicy, backgrounds: CompanyBackgrounds | None, provider_name: str
+    ) -> None:
+        self._policy = policy
         self._backgrounds = backgrounds
         self._provider_name = provider_name
 
     async def execute(self, requester: Requester | None, source: BackgroundImageSource) -> CompanyBackground:
-        self._admins.ensure_admin(requester)
+        self._policy.authorize(Action.CHANGE_SETTINGS, requester)
         if self._backgrounds is None:
             raise ProviderUnsupported(self._provider_name, FEATURE)
         image = await source.read(MAX_BACKGROUND_BYTES)

@@ -10,13 +10,14 @@ import os
 import sys
 
 from application.errors import StoreUnavailable
+from entrypoints.authorization import authorization_warnings
 from entrypoints.container import Container, opened_resources, resolved
 from entrypoints.exit_codes import EXIT_CONFIGURATION, EXIT_ROOMS_PENDING, EXIT_STORE_UNAVAILABLE
 from entrypoints.http.app import ServiceApp
 from entrypoints.legacy_settings import warn_about_legacy_variables
 from entrypoints.logs import configure_logging
 from entrypoints.migrate import migrate
-from entrypoints.service_config import load_service_config
+from entrypoints.service_config import ServiceConfig, load_service_config
 from entrypoints.settings import ConfigurationError, Settings
 from entrypoints.startup import serve_until_stopped
 
@@ -51,10 +52,12 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(sweep(container))
     if command == "migrate":
         return asyncio.run(migrate(container, dry_run=arguments.dry_run))
-    return serve(settings, container)
+    return serve(settings, service_config, container)
 
 
-def serve(settings: Settings, container: Container) -> int:
+def serve(settings: Settings, service_config: ServiceConfig, container: Container) -> int:
+    for line in authorization_warnings(settings.identity, service_config):
+        logger.warning(line)
     if settings.video_provider == "jitsi" and not settings.jitsi.app_secret:
         logger.warning("JITSI_APP_SECRET is not set: join links carry no token and anyone with a link can join")
     return serve_until_stopped(ServiceApp(container), settings)

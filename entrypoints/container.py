@@ -51,12 +51,12 @@ from application.room_details_cache import RoomDetailsCache
 from application.rooms import RoomKeeper
 from application.roster import RosterBuilder
 from application.set_default_background import SetDefaultBackground
-from application.settings_admins import SettingsAdmins
 from application.update_teleconsultation import UpdateTeleconsultation
 from application.upload_background import UploadCompanyBackground
 from domain.duration_policy import DurationPolicy
 from domain.privileges import PrivilegePolicy
 from domain.teleconsultation import SchedulingRules
+from entrypoints.authorization import authorization_policy
 from entrypoints.gateways import open_http_session, open_store
 from entrypoints.http.requester import RequesterReader, UserIdPathStep
 from entrypoints.http.routes import (
@@ -211,7 +211,8 @@ class Container(containers.DeclarativeContainer):
         ProviderUsers, user_ids=store.provided.user_ids, provider=rooms_at_provider, clock=clock
     )
     roster = providers.Singleton(RosterBuilder, identities=identities, provider_users=provider_users)
-    settings_admins = providers.Singleton(SettingsAdmins, service_config.provided.settings_admin_groups.call())
+    # Who may do what: every use case below that acts for a requester asks this one policy.
+    authorization = providers.Singleton(authorization_policy, settings.provided.identity, service_config)
 
     # Use cases.
     create_teleconsultation = providers.Singleton(
@@ -220,6 +221,7 @@ class Container(containers.DeclarativeContainer):
         roster=roster,
         rooms=rooms,
         rules=scheduling_rules,
+        policy=authorization,
     )
     idempotent_create_teleconsultation = providers.Singleton(
         IdempotentCreateTeleconsultation,
@@ -227,6 +229,7 @@ class Container(containers.DeclarativeContainer):
         records=store.provided.idempotency,
         clock=clock,
         ttl=providers.Factory(timedelta, seconds=settings.provided.reliability.idempotency_key_ttl_seconds),
+        policy=authorization,
     )
     update_teleconsultation = providers.Singleton(
         UpdateTeleconsultation,
@@ -235,6 +238,7 @@ class Container(containers.DeclarativeContainer):
         rooms=rooms,
         rules=scheduling_rules,
         clock=clock,
+        policy=authorization,
     )
     get_teleconsultation_access = providers.Singleton(
         GetTeleconsultationAccess,
@@ -243,10 +247,11 @@ class Container(containers.DeclarativeContainer):
         links=video.provided.links,
         clock=clock,
         rules=scheduling_rules,
+        policy=authorization,
         background_groups=service_config.provided.background_groups.call(),
     )
     delete_teleconsultation = providers.Singleton(
-        DeleteTeleconsultation, repository=store.provided.teleconsultations, rooms=rooms
+        DeleteTeleconsultation, repository=store.provided.teleconsultations, rooms=rooms, policy=authorization
     )
     issue_credentials = providers.Singleton(
         IssueCredentials,
@@ -256,6 +261,7 @@ class Container(containers.DeclarativeContainer):
         provider_users=provider_users,
         issuer=video.provided.sdk_credentials,
         provider_name=provider_name,
+        policy=authorization,
     )
     delete_call_uploads = providers.Singleton(
         DeleteCallUploads,
@@ -263,16 +269,17 @@ class Container(containers.DeclarativeContainer):
         uploads=video.provided.uploads,
         provider_name=provider_name,
         enabled=settings.provided.delete_uploads,
+        policy=authorization,
     )
     upload_company_background = providers.Singleton(
         UploadCompanyBackground,
-        admins=settings_admins,
+        policy=authorization,
         backgrounds=video.provided.backgrounds,
         provider_name=provider_name,
     )
     set_default_background = providers.Singleton(
         SetDefaultBackground,
-        admins=settings_admins,
+        policy=authorization,
         backgrounds=video.provided.backgrounds,
         provider_name=provider_name,
     )
@@ -283,6 +290,7 @@ class Container(containers.DeclarativeContainer):
         provider_name=provider_name,
         recording_enabled=settings.provided.records_calls,
         max_bytes=settings.provided.transcription_max_bytes,
+        policy=authorization,
     )
 
     # `python -m entrypoints migrate` (Mongo stores only: the memory store keeps nothing from the original).
@@ -299,7 +307,12 @@ class Container(containers.DeclarativeContainer):
             requesters=requesters,
         ),
         providers.Factory(credentials_routes, issue=issue_credentials, requesters=requesters),
-        providers.Factory(call_routes, delete_uploads=delete_call_uploads, read_transcription=get_transcription),
+        providers.Factory(
+            call_routes,
+            delete_uploads=delete_call_uploads,
+            read_transcription=get_transcription,
+            requesters=requesters,
+        ),
         providers.Factory(
             settings_routes,
             upload_background=upload_company_background,

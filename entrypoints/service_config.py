@@ -74,6 +74,8 @@ class ServiceConfig(_Strict, frozen=True):
     userIdPathInRequest: list[PathStep] | None = None
     customUserId: CustomUserIdConfig = CustomUserIdConfig()
     settingsAdminGroups: list[str] | None = None
+    # Who may create, change and cancel teleconsultations; see entrypoints/authorization.py for the defaults.
+    schedulingGroups: list[GroupName] | None = None
     # Legacy 1.x keys, accepted and ignored: the Kaleyra environment now comes from BANDYER_BASE_URL.
     environment: Literal["sandbox", "production"] | None = None
     mode: str | None = None
@@ -82,6 +84,10 @@ class ServiceConfig(_Strict, frozen=True):
         """Who may change company settings: the configured groups, by default the plus groups."""
         groups = self.settingsAdminGroups if self.settingsAdminGroups is not None else self.privileges.plus.groups
         return frozenset(groups)
+
+    def scheduling_groups(self) -> frozenset[str] | None:
+        """The configured scheduling groups; None when the key is absent."""
+        return None if self.schedulingGroups is None else frozenset(self.schedulingGroups)
 
     def background_groups(self) -> frozenset[str]:
         return frozenset(self.groupsWithBackgroundList)

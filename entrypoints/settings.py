@@ -72,6 +72,9 @@ class IdentitySettings:
     headers: IdentityHeaders = field(default_factory=IdentityHeaders)
     auth_mode: str = "headers"
     jwt: JwtSettings | None = None
+    # AUTH_JWT_SCHEDULING_SCOPE: a verified token granting this scope may schedule (a back-office service's
+    # client-credentials token); jwt mode only.
+    scheduling_scope: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -248,6 +251,14 @@ def _identity(read: _Reader) -> IdentitySettings:
                 user_id_claim=read.text("AUTH_JWT_USER_ID_CLAIM") or _declared(JwtSettings, "user_id_claim"),
                 groups_claim=read.text("AUTH_JWT_GROUPS_CLAIM") or _declared(JwtSettings, "groups_claim"),
             )
+    scheduling_scope = read.text("AUTH_JWT_SCHEDULING_SCOPE")
+    if scheduling_scope is not None:
+        if mode != "jwt":
+            raise ConfigurationError(
+                "AUTH_JWT_SCHEDULING_SCOPE works only with AUTH_MODE=jwt (identity headers carry no scopes)"
+            )
+        if len(scheduling_scope.split()) != 1:
+            raise ConfigurationError("AUTH_JWT_SCHEDULING_SCOPE must be one scope name, without spaces")
     extra_headers = read.text("ADDITIONAL_HEADERS_TO_PROXY") or ""
     return IdentitySettings(
         auth_service=auth_service,
@@ -261,6 +272,7 @@ def _identity(read: _Reader) -> IdentitySettings:
         ),
         auth_mode=mode,
         jwt=jwt,
+        scheduling_scope=scheduling_scope,
     )
 
 

@@ -105,7 +105,7 @@ class JwksTokenVerifier(TokenVerifier):
         if user_id is None:
             raise _Rejected("no user id claim")
         groups = as_groups(lookup(claims, settings.groups_claim))
-        return VerifiedIdentity(user_id=user_id, groups=groups if groups is not None else ())
+        return VerifiedIdentity(user_id=user_id, groups=groups if groups is not None else (), scopes=_scopes(claims))
 
     def _check_times(self, claims: Mapping[str, Any]) -> None:
         now, leeway = self._clock(), self._settings.leeway_seconds
@@ -156,6 +156,19 @@ class JwksTokenVerifier(TokenVerifier):
     def _usable(self, key_set: KeySet) -> bool:
         settings = self._settings
         return self._clock() - key_set.fetched_at < settings.jwks_cache_ttl_seconds + settings.jwks_max_stale_seconds
+
+
+def _scopes(claims: Mapping[str, Any]) -> tuple[str, ...]:
+    """What the token grants: `scope` (RFC 9068, space-separated) and `scp` (a string or a list, as some identity
+    providers write it), together; anything else in them is ignored."""
+    found: list[str] = []
+    for name in ("scope", "scp"):
+        value = claims.get(name)
+        if isinstance(value, str):
+            found.extend(value.split())
+        elif isinstance(value, list):
+            found.extend(part for item in value if isinstance(item, str) for part in item.split())
+    return tuple(dict.fromkeys(found))
 
 
 def _timestamp(value: object) -> float | None:

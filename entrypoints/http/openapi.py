@@ -40,10 +40,10 @@ _ERRORS: dict[int, tuple[Any, str]] = {
         ServiceError | CrudError,
         "A rule was broken (`{error}`), or the body is malformed (`{statusCode, error, message}`)",
     ),
-    401: (ServiceError, "The requester is not identified, or is not a participant"),
+    401: (ServiceError, "The requester is not identified, or is not a participant of this teleconsultation"),
     404: (ServiceError, "No live teleconsultation has this id"),
     409: (ServiceError, "Inside the immutable period, or changed by another request first"),
-    403: (ServiceError, "The requester is not in a settings admin group"),
+    403: (ServiceError, "The requester is identified but lacks the group (or token scope) this action needs"),
     413: (ServiceError | CrudError, "The body is larger than the service accepts"),
     415: (
         ServiceError,

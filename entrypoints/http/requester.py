@@ -108,7 +108,7 @@ class RequesterReader:
             identity = await self._verifier.verify(token.strip())
         except Unauthorized:
             return None
-        return Requester(user_ids=(identity.user_id,), groups=identity.groups)
+        return Requester(user_ids=(identity.user_id,), groups=identity.groups, scopes=identity.scopes)
 
 
 def follow(path: Sequence[UserIdPathStep], item: Any) -> Any:

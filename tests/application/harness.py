@@ -9,17 +9,18 @@ from typing import Any
 import msgspec
 from dependency_injector import providers
 
+from adapters.identity import JwtSettings
 from adapters.memory.call_features import InMemoryCallFeatures
 from adapters.memory.clock import FixedClock
 from adapters.memory.store import InMemoryStore
 from adapters.memory.video_provider import InMemoryVideoProvider
 from adapters.mongo.lifecycle import MongoStore
 from application.create_teleconsultation import CreateTeleconsultationCommand
-from application.dto import ParticipantInput, RosterInput
+from application.dto import ParticipantInput, Requester, RosterInput
 from domain.privileges import PrivilegePolicy
 from entrypoints.container import Container, VideoPorts
 from entrypoints.service_config import DEFAULT_CONFIG, PrivilegeConfig, PrivilegesConfig
-from entrypoints.settings import Settings, StoreSettings
+from entrypoints.settings import IdentitySettings, Settings, StoreSettings
 from tests.builders import T0
 
 POLICY = PrivilegePolicy(
@@ -35,6 +36,11 @@ CONFIG = msgspec.structs.replace(
         plus=PrivilegeConfig(groups=["doctor"], tools={"chat": True, "whiteboard": True}),
     ),
 )
+
+
+# The participants of `doctor()` and `patient()` as requesters.
+DOCTOR = Requester(("doc-1",), groups=("doctor",))
+PATIENT = Requester(("pat-1",), groups=("patient",))
 
 
 def doctor(user_id: str = "doc-1", language: str | None = "it") -> ParticipantInput:
@@ -81,6 +87,10 @@ class Harness:
     transcription_max_bytes: int = 1000
     # The room details cache is part of the graph, off by default so that each read sees the provider's state.
     room_details_cache: timedelta = timedelta(0)
+    # How requesters are identified and who may schedule: by default the original's (headers, the gateway decides).
+    auth_mode: str = "headers"
+    scheduling_groups: frozenset[str] | None = None
+    scheduling_scope: str | None = None
 
     def __post_init__(self) -> None:
         settings = Settings(
@@ -92,17 +102,20 @@ class Harness:
             delete_uploads=self.delete_uploads_enabled,
             recording_type="manual" if self.records_calls else "none",
             transcription_max_bytes=self.transcription_max_bytes,
+            identity=self._identity(),
         )
         config = msgspec.structs.replace(
             CONFIG,
             groupsWithBackgroundList=sorted(self.background_groups),
             settingsAdminGroups=sorted(self.admin_groups),
+            schedulingGroups=None if self.scheduling_groups is None else sorted(self.scheduling_groups),
         )
         self.container = container = Container(settings=settings, service_config=config)
         container.clock.override(providers.Object(self.clock))
         container.store.override(providers.Object(self.store))
         container.http_session.override(providers.Object(None))  # nothing here may call out
         container.video.override(providers.Object(self._video_ports()))
+        self.policy = container.authorization()
         self.rooms = container.rooms()
         self.provider_users = container.provider_users()
         self.roster = container.roster()
@@ -114,6 +127,13 @@ class Harness:
         self.upload_background = container.upload_company_background()
         self.set_background = container.set_default_background()
         self.transcription = container.get_transcription()
+
+    def _identity(self) -> IdentitySettings:
+        if self.auth_mode != "jwt":
+            return IdentitySettings(auth_mode=self.auth_mode)
+        # Nothing here verifies a token: the use cases get requesters as a verified token would give them.
+        jwt = JwtSettings(jwks_url="https://idp.invalid/jwks", issuer="https://idp.invalid/", audience="service")
+        return IdentitySettings(auth_mode="jwt", jwt=jwt, scheduling_scope=self.scheduling_scope)
 
     def _video_ports(self) -> VideoPorts:
         if isinstance(self.provider, FeaturelessProvider):

@@ -13,7 +13,6 @@ from application.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
-from application.settings_admins import SettingsAdmins
 from application.upload_background import MAX_BACKGROUND_BYTES, is_jpeg
 from tests.application.harness import FeaturelessProvider, Harness
 
@@ -117,12 +116,9 @@ async def test_a_provider_without_backgrounds_answers_after_the_permission_check
         await h.set_background.execute(ADMIN, "alias")
 
 
-def test_admins_need_an_identity_and_a_group() -> None:
-    admins = SettingsAdmins(frozenset({"doctor"}))
-    admins.ensure_admin(ADMIN)
-    with pytest.raises(Unauthorized):
-        admins.ensure_admin(None)
+async def test_no_admin_groups_let_nobody_change_settings() -> None:
+    h = Harness(admin_groups=frozenset())
     with pytest.raises(Forbidden):
-        admins.ensure_admin(Requester(("doc-1",)))
+        await h.upload_background.execute(ADMIN, ImageSource())
     with pytest.raises(Forbidden):
-        SettingsAdmins(frozenset()).ensure_admin(ADMIN)
+        await h.set_background.execute(ADMIN, "alias")

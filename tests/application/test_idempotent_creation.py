@@ -15,7 +15,9 @@ TTL = timedelta(hours=24)
 
 
 def idempotent(h: Harness) -> IdempotentCreateTeleconsultation:
-    return IdempotentCreateTeleconsultation(create=h.create, records=h.store.idempotency, clock=h.clock, ttl=TTL)
+    return IdempotentCreateTeleconsultation(
+        create=h.create, records=h.store.idempotency, clock=h.clock, ttl=TTL, policy=h.policy
+    )
 
 
 def key(value: str = "key-1", body: str = "body-1", scope: str = "") -> IdempotencyKey:

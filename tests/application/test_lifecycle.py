@@ -186,12 +186,12 @@ async def test_deleting_trashes_and_deletes_the_room() -> None:
     h = Harness()
     teleconsultation_id = await h.create.execute(create_command(doctor(), patient()))
     room = (await h.store.teleconsultations.get(teleconsultation_id)).provider_room_id
-    await h.delete.execute(teleconsultation_id)
+    await h.delete.execute(teleconsultation_id, None)
     assert room in h.provider.deleted_rooms
     with pytest.raises(NotFound):
         await h.store.teleconsultations.get(teleconsultation_id)
     with pytest.raises(NotFound):
-        await h.delete.execute(teleconsultation_id)
+        await h.delete.execute(teleconsultation_id, None)
 
 
 async def test_a_failed_room_deletion_is_queued_and_swept_later() -> None:
@@ -199,7 +199,7 @@ async def test_a_failed_room_deletion_is_queued_and_swept_later() -> None:
     teleconsultation_id = await h.create.execute(create_command(doctor(), patient()))
     room = (await h.store.teleconsultations.get(teleconsultation_id)).provider_room_id
     h.provider.fail_next("delete_room")
-    await h.delete.execute(teleconsultation_id)
+    await h.delete.execute(teleconsultation_id, None)
     assert await h.store.cleanups.pending(10) == [room]
     assert await h.rooms.sweep() == 0
     assert room in h.provider.deleted_rooms
@@ -212,7 +212,7 @@ async def test_a_delete_that_loses_to_a_concurrent_change_is_refused_and_the_cha
     room = (await h.store.teleconsultations.get(teleconsultation_id)).provider_room_id
     results = await asyncio.gather(
         h.update.execute(UpdateTeleconsultationCommand(teleconsultation_id, duration_seconds=1800)),
-        h.delete.execute(teleconsultation_id),
+        h.delete.execute(teleconsultation_id, None),
         return_exceptions=True,
     )
     assert results[0] is None

@@ -136,7 +136,7 @@ class LifecycleMachine(LifecycleInvariants):
     @rule(teleconsultation_id=teleconsultations)
     def delete(self, teleconsultation_id: str) -> None:
         predicted = None if teleconsultation_id in self.accepted else NotFound
-        _, error, fired = self.attempt("delete", self.h.delete.execute(teleconsultation_id))
+        _, error, fired = self.attempt("delete", self.h.delete.execute(teleconsultation_id, None))
         self.expect(predicted, error, fired)
         assert not isinstance(error, ProviderError), "a failed room deletion must be queued, not refuse the delete"
         self.accepted.pop(teleconsultation_id, None)

@@ -50,7 +50,7 @@ async def queued_rooms(h: Harness, count: int) -> list[str]:
         teleconsultation_id = await h.create.execute(create_command(doctor(f"doc-{n}"), patient(f"pat-{n}")))
         rooms.append((await h.store.teleconsultations.get(teleconsultation_id)).provider_room_id)
         h.provider.fail_next("delete_room")
-        await h.delete.execute(teleconsultation_id)
+        await h.delete.execute(teleconsultation_id, None)
     assert await h.store.cleanups.pending(100) == rooms
     return [room for room in rooms if room is not None]
 
@@ -125,7 +125,7 @@ async def test_a_room_that_cannot_even_be_queued_does_not_fail_the_finished_requ
 
     h.store.cleanups.add = store_down  # type: ignore[method-assign,assignment]
     h.provider.fail_next("delete_room")
-    await h.delete.execute(teleconsultation_id)
+    await h.delete.execute(teleconsultation_id, None)
     assert room in h.provider.rooms
     [record] = [r for r in caplog.records if r.levelname == "ERROR"]
     assert record.room_id == room  # type: ignore[attr-defined]

@@ -96,3 +96,27 @@ async def test_a_taken_http_port_says_which_setting_to_change() -> None:
         f"cannot listen on 127.0.0.1:{port}: stop the process that uses the port, or set HTTP_PORT (or HTTP_HOST)"
     ]
     assert_no_traceback(lines)
+
+
+async def test_open_scheduling_is_warned_about_in_one_line_and_schedulinggroups_silences_it(tmp_path: Path) -> None:
+    def warnings(lines: list[dict[str, Any]]) -> list[str]:
+        return [
+            line["message"] for line in lines if line["level"] == "WARNING" and "schedulingGroups" in line["message"]
+        ]
+
+    with socket.socket() as taken:  # the service stops right after its start-up warnings
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        _, open_lines = await start_service(STORE_BACKEND="memory", HTTP_PORT=port)
+        config = tmp_path / "config.json"
+        privileges = {"basic": {"groups": ["patient"]}, "plus": {"groups": ["doctor"]}}
+        config.write_text(json.dumps({"privileges": privileges, "schedulingGroups": ["front-desk"]}))
+        _, closed_lines = await start_service(
+            STORE_BACKEND="memory", HTTP_PORT=port, TELECONSULTATION_SERVICE_CONFIG_PATH=str(config)
+        )
+    assert warnings(open_lines) == [
+        "schedulingGroups is not configured and AUTH_MODE=headers: anyone the gateway lets through may create, change "
+        "and cancel teleconsultations; restrict these routes at the gateway, or set schedulingGroups"
+    ]
+    assert warnings(closed_lines) == []

@@ -131,6 +131,37 @@ def test_the_configuration_file_is_validated(tmp_path: Path) -> None:
             load_service_config(path)
 
 
+JWT_MODE = {
+    "AUTH_MODE": "jwt",
+    "AUTH_JWKS_URL": "https://idp.example/jwks",
+    "AUTH_JWT_ISSUER": "i",
+    "AUTH_JWT_AUDIENCE": "a",
+}
+
+
+def test_the_jwt_scheduling_scope_is_one_scope_and_only_for_jwt_mode() -> None:
+    assert Settings.from_env(JWT_MODE).identity.scheduling_scope is None
+    scoped = Settings.from_env({**JWT_MODE, "AUTH_JWT_SCHEDULING_SCOPE": " teleconsultation:schedule "})
+    assert scoped.identity.scheduling_scope == "teleconsultation:schedule"
+    with pytest.raises(ConfigurationError, match="AUTH_JWT_SCHEDULING_SCOPE works only with AUTH_MODE=jwt"):
+        Settings.from_env({"AUTH_JWT_SCHEDULING_SCOPE": "teleconsultation:schedule"})
+    with pytest.raises(ConfigurationError, match="one scope name, without spaces"):
+        Settings.from_env({**JWT_MODE, "AUTH_JWT_SCHEDULING_SCOPE": "openid schedule"})
+
+
+def test_scheduling_groups_come_from_the_configuration_file(tmp_path: Path) -> None:
+    privileges = {"basic": {"groups": ["patient"]}, "plus": {"groups": ["doctor"]}}
+    assert load_service_config(None).scheduling_groups() is None
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"privileges": privileges, "schedulingGroups": ["front-desk", "doctor"]}))
+    assert load_service_config(path).scheduling_groups() == frozenset({"front-desk", "doctor"})
+    path.write_text(json.dumps({"privileges": privileges, "schedulingGroups": []}))
+    assert load_service_config(path).scheduling_groups() == frozenset()
+    path.write_text(json.dumps({"privileges": privileges, "schedulingGroups": [""]}))
+    with pytest.raises(ConfigurationError, match="schedulingGroups"):
+        load_service_config(path)
+
+
 def test_main_prints_one_line_and_exits_non_zero(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -18,6 +18,11 @@ def patient(user_id: str = "pat-1") -> dict[str, Any]:
     return {"userId": user_id, "groups": ["patient"], "fullName": "Jane Doe", "language": "it"}
 
 
+# The participants of `doctor()` and `patient()`, as the gateway names them in headers mode.
+AS_DOCTOR = {"miauserid": "doc-1"}
+AS_PATIENT = {"miauserid": "pat-1"}
+
+
 def body(*participants: dict[str, Any], number: int | None = None, **extra: Any) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "participants": {"number": len(participants) if number is None else number, "data": list(participants)},

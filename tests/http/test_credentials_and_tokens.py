@@ -102,6 +102,10 @@ def jwt_settings(fake_kaleyra: FakeKaleyraServer, jwks: FakeJwks) -> Settings:
     return replace(kaleyra_settings(fake_kaleyra), identity=identity)
 
 
+def bearer(value: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {value}"}
+
+
 def token(key: SigningKey, **claims: Any) -> str:
     now = int(time.time())
     values: dict[str, Any] = {"iss": ISSUER, "aud": AUDIENCE, "sub": "pat-1", "iat": now, "exp": now + 600}
@@ -121,12 +125,11 @@ async def test_jwt_mode_trusts_only_verified_tokens(
             ],
         }
         created = await client.post(
-            "/teleconsultation", json={"participants": participants, "start_date": START, "end_date": END}
+            "/teleconsultation",
+            json={"participants": participants, "start_date": START, "end_date": END},
+            headers=bearer(token(key, sub="doc-1", groups=["doctor"])),
         )
         room = f"/teleconsultation/{created.json()['roomId']}"
-
-        def bearer(value: str) -> dict[str, str]:
-            return {"authorization": f"Bearer {value}"}
 
         assert (await client.get(room, headers=bearer(token(key)))).status_code == 200
         refused = [

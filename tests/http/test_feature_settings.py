@@ -90,8 +90,8 @@ async def test_the_memory_provider_offers_every_feature(clock: FixedClock) -> No
     admin = {"miauserid": "doc-1", "miausergroups": "doctor"}
     async with serve(settings, clock) as client:
         teleconsultation_id = await create(client, body(doctor(), patient()))
-        uploads = await client.delete(f"/teleconsultation/{teleconsultation_id}/uploads")
-        transcription = await client.get(f"/transcription/{teleconsultation_id}/session-1")
+        uploads = await client.delete(f"/teleconsultation/{teleconsultation_id}/uploads", headers=admin)
+        transcription = await client.get(f"/transcription/{teleconsultation_id}/session-1", headers=admin)
         files = {"virtual_background": ("a.jpg", b"\xff\xd8\xff\xe0", "image/jpeg")}
         background = await client.post("/settings/background-image", files=files, headers=admin)
         alias = background.json()["virtual_background"]["background_alias"]

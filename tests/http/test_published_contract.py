@@ -34,7 +34,7 @@ async def test_constraints_inside_lists_and_unions_are_published(client: Client)
 
 async def test_error_answers_are_documented_with_the_bodies_the_service_sends(client: Client) -> None:
     operation = (await document(client))["paths"]["/teleconsultation/{roomId}"]["patch"]
-    assert set(operation["responses"]) == {"204", "400", "404", "409", "413", "415", "502", "503"}
+    assert set(operation["responses"]) == {"204", "400", "401", "403", "404", "409", "413", "415", "502", "503"}
     bad_request = operation["responses"]["400"]["content"]["application/json"]["schema"]["oneOf"]
     assert bad_request == [{"$ref": "#/components/schemas/ServiceError"}, {"$ref": "#/components/schemas/CrudError"}]
 

@@ -11,7 +11,7 @@ import pytest
 from adapters.memory.clock import FixedClock
 from entrypoints.settings import Settings
 from tests.fakes.kaleyra_server import FakeKaleyraServer
-from tests.http.builders import body, create, doctor, patient
+from tests.http.builders import AS_DOCTOR, AS_PATIENT, body, create, doctor, patient
 from tests.http.conftest import Client, kaleyra_settings, serve
 from tests.http.raw_http import connection
 
@@ -45,12 +45,14 @@ async def test_the_session_text_of_the_teleconsultations_room(
     assert (room.recording, room.offline_transcription) == ("manual", True)
     fake_kaleyra.state.add_transcription(room_id, "session-1", TEXT)
 
-    default = await recording_client.get(f"/transcription/{teleconsultation_id}/session-1")
+    default = await recording_client.get(f"/transcription/{teleconsultation_id}/session-1", headers=AS_PATIENT)
     assert default.status_code == 200
     assert default.json() == {"transcription": TEXT}
     assert fake_kaleyra.state.requests[-1].query == {"format": "txt"}
 
-    srt = await recording_client.get(f"/transcription/{teleconsultation_id}/session-1", params={"format": "srt"})
+    srt = await recording_client.get(
+        f"/transcription/{teleconsultation_id}/session-1", params={"format": "srt"}, headers=AS_DOCTOR
+    )
     assert srt.json() == {"transcription": TEXT}
     assert fake_kaleyra.state.requests[-1].query == {"format": "srt"}
 
@@ -59,24 +61,24 @@ async def test_every_refusal_has_its_status_and_reason(
     recording_client: Client, fake_kaleyra: FakeKaleyraServer
 ) -> None:
     teleconsultation_id, _ = await teleconsultation_with_room(recording_client, fake_kaleyra)
-    roomless = await create(recording_client, body(doctor("doc-2"), number=2))
+    roomless = await create(recording_client, body(doctor(), number=2))
     cases = [
         (f"/transcription/{teleconsultation_id}/s?format=pdf", 400, "format must be one of txt, srt"),
         (f"/transcription/{teleconsultation_id}/unknown-session", 404, "no transcription was found for this session"),
         (f"/transcription/{roomless}/s", 409, "the teleconsultation has no video room yet, so it has no sessions"),
     ]
     for path, status, reason in cases:
-        response = await recording_client.get(path)
+        response = await recording_client.get(path, headers=AS_DOCTOR)
         assert response.status_code == status, path
         assert response.json() == {"error": f"Failed GET /transcription: {reason}"}
-    unknown = await recording_client.get("/transcription/room_xyz/s")
+    unknown = await recording_client.get("/transcription/room_xyz/s", headers=AS_DOCTOR)
     assert (unknown.status_code, unknown.json()) == (404, {"error": "Room with id room_xyz not found on CRUD"})
 
 
 async def test_without_recording_there_are_no_transcriptions(client: Client, fake_kaleyra: FakeKaleyraServer) -> None:
     teleconsultation_id, room_id = await teleconsultation_with_room(client, fake_kaleyra)
     assert fake_kaleyra.state.rooms[room_id].offline_transcription is False
-    response = await client.get(f"/transcription/{teleconsultation_id}/session-1")
+    response = await client.get(f"/transcription/{teleconsultation_id}/session-1", headers=AS_PATIENT)
     assert response.status_code == 409
     assert "DEFAULT_RECORDING_TYPE is none" in response.json()["error"]
 
@@ -89,8 +91,8 @@ async def test_a_transcription_over_the_size_limit_is_abandoned(
         fake_kaleyra.state.add_transcription(room_id, "short", "x" * 100)
         fake_kaleyra.state.add_transcription(room_id, "long", "x" * 101)
 
-        assert (await client.get(f"/transcription/{teleconsultation_id}/short")).status_code == 200
-        response = await client.get(f"/transcription/{teleconsultation_id}/long")
+        assert (await client.get(f"/transcription/{teleconsultation_id}/short", headers=AS_PATIENT)).status_code == 200
+        response = await client.get(f"/transcription/{teleconsultation_id}/long", headers=AS_PATIENT)
         assert response.status_code == 502
         assert response.json() == {
             "error": "Failed GET /transcription: "
@@ -102,7 +104,7 @@ async def test_jitsi_has_no_transcriptions(fake_kaleyra: FakeKaleyraServer, cloc
     settings = replace(kaleyra_settings(fake_kaleyra), video_provider="jitsi", kaleyra=None, recording_type="manual")
     async with serve(settings, clock) as client:
         teleconsultation_id = await create(client, body(doctor(), patient()))
-        response = await client.get(f"/transcription/{teleconsultation_id}/session-1")
+        response = await client.get(f"/transcription/{teleconsultation_id}/session-1", headers=AS_PATIENT)
     assert response.status_code == 501
     assert response.json() == {
         "error": "Failed GET /transcription: the jitsi video provider does not support transcriptions"
@@ -127,7 +129,7 @@ async def test_a_session_id_that_could_move_the_provider_request_never_reaches_k
     teleconsultation_id, _ = await teleconsultation_with_room(recording_client, fake_kaleyra)
     calls = len(fake_kaleyra.state.calls)
 
-    response = await recording_client.get(f"/transcription/{teleconsultation_id}/{session}")
+    response = await recording_client.get(f"/transcription/{teleconsultation_id}/{session}", headers=AS_DOCTOR)
 
     assert response.status_code == status
     if status == 400:
@@ -141,7 +143,10 @@ async def test_a_literal_dot_dot_session_is_refused_too(
     teleconsultation_id, _ = await teleconsultation_with_room(recording_client, fake_kaleyra)
     calls = len(fake_kaleyra.state.calls)
     async with connection(recording_client) as raw:
-        request = f"GET /transcription/{teleconsultation_id}/.. HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
+        request = (
+            f"GET /transcription/{teleconsultation_id}/.. HTTP/1.1\r\n"
+            "host: x\r\nmiauserid: doc-1\r\nconnection: close\r\n\r\n"
+        )
         await raw.send(request.encode())
         status, _ = await raw.answer()
 

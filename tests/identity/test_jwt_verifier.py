@@ -53,6 +53,22 @@ async def test_a_token_without_groups_has_none(verifier: JwksTokenVerifier, rsa_
     assert (await verifier.verify(rsa_key.mint(claims(groups=None)))).groups == ()
 
 
+@pytest.mark.parametrize(
+    ("grants", "scopes"),
+    [
+        ({"scope": "openid teleconsultation:schedule"}, ("openid", "teleconsultation:schedule")),  # RFC 9068
+        ({"scp": ["teleconsultation:schedule", "reports:read"]}, ("teleconsultation:schedule", "reports:read")),
+        ({"scp": "a b", "scope": "c a"}, ("c", "a", "b")),
+        ({"scope": 7, "scp": [None, {"x": 1}]}, ()),  # anything but text grants nothing
+        ({}, ()),
+    ],
+)
+async def test_the_scopes_a_token_grants(
+    verifier: JwksTokenVerifier, rsa_key: SigningKey, grants: dict[str, Any], scopes: tuple[str, ...]
+) -> None:
+    assert (await verifier.verify(rsa_key.mint(claims(**grants)))).scopes == scopes
+
+
 async def test_the_leeway_absorbs_small_clock_differences(verifier: JwksTokenVerifier, rsa_key: SigningKey) -> None:
     token = rsa_key.mint(claims(exp=int(NOW) - 20, iat=int(NOW) + 20, nbf=int(NOW) + 20))
 

@@ -68,7 +68,9 @@ async def test_every_shape_the_original_stored_serves_the_whole_lifecycle(
 
         fake_kaleyra.state.add_upload(f"room_{V1_NAMES_ID[-6:]}")
         fake_kaleyra.state.add_upload(f"room_{V1_NAMES_ID[-6:]}")
-        uploads = await client.delete(f"/teleconsultation/{V1_NAMES_ID}/uploads")
+        # Only a participant may, here one named as 1.x named them (userExternalId).
+        as_doctor = as_user(f"doc-{V1_NAMES_ID[-1]}")
+        uploads = await client.delete(f"/teleconsultation/{V1_NAMES_ID}/uploads", headers=as_doctor)
         assert (uploads.status_code, uploads.json()) == (200, {"total": 2, "deleted": 2})
 
         clock.set(T0 - timedelta(days=1))

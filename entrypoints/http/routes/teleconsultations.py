@@ -88,7 +88,7 @@ def teleconsultation_routes(
         "/",
         status_code=HTTP_201_CREATED,
         summary="Plan a teleconsultation",
-        responses=error_responses(400, 409, 413, 415, 422, 502, 503),
+        responses=error_responses(400, 401, 403, 409, 413, 415, 422, 502, 503),
         request_max_body_size=limits.TELECONSULTATION_BODY,
         opt=json_body_route(CreateTeleconsultationBody),
     )
@@ -105,16 +105,17 @@ def teleconsultation_routes(
         ] = None,
     ) -> Response[CreatedTeleconsultation]:
         data = await required_json_body(request, CreateTeleconsultationBody)
+        requester = await requesters.requester(request)
         command = CreateTeleconsultationCommand(
             roster=roster_input(data.participants),
             start=data.start_date,
             end=data.end_date,
             duration_seconds=data.duration_in_seconds,
             context=requesters.context(request),
+            requester=requester,
         )
         key = None
         if idempotency_key is not None:
-            requester = await requesters.requester(request)
             scope = requester.user_ids[0] if requester is not None else ""
             key = IdempotencyKey(sent_key(request.scope["headers"]), scope, fingerprint(data))
         created = await create.execute(command, key)
@@ -128,7 +129,7 @@ def teleconsultation_routes(
         "/{roomId:str}",
         status_code=HTTP_204_NO_CONTENT,
         summary="Change a teleconsultation",
-        responses=error_responses(400, 404, 409, 413, 415, 502, 503),
+        responses=error_responses(400, 401, 403, 404, 409, 413, 415, 502, 503),
         request_max_body_size=limits.TELECONSULTATION_BODY,
         opt=json_body_route(UpdateTeleconsultationBody),
     )
@@ -141,6 +142,7 @@ def teleconsultation_routes(
             end=data.end_date,
             duration_seconds=data.duration_in_seconds,
             context=requesters.context(request),
+            requester=await requesters.requester(request),
         )
         await update.execute(command)
 
@@ -167,10 +169,10 @@ def teleconsultation_routes(
         "/{roomId:str}",
         status_code=HTTP_204_NO_CONTENT,
         summary="Cancel a teleconsultation",
-        responses=error_responses(400, 404, 409, 503),
+        responses=error_responses(400, 401, 403, 404, 409, 503),
     )
-    async def cancel_teleconsultation(roomId: FromPath[str]) -> None:
-        await cancel.execute(roomId)
+    async def cancel_teleconsultation(request: Request[Any, Any, Any], roomId: FromPath[str]) -> None:
+        await cancel.execute(roomId, await requesters.requester(request))
 
     return Router(
         "/teleconsultation",

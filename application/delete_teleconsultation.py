@@ -9,6 +9,10 @@ from application.rooms import RoomKeeper
 class DeleteTeleconsultation:
     """Trashes first, then deletes the room: a failed deletion is queued for the sweeper, never lost.
 
+    The trash state and the room still to delete are one write, so a crash right after it leaves the room listed
+    on the trashed teleconsultation, and the sweep deletes it. A retried DELETE then answers 404 (the cancellation
+    is stored); the room goes within one sweep interval.
+
     Raises NotFound for an unknown or already trashed id, ConcurrentUpdate when it changed meanwhile.
     """
 
@@ -18,6 +22,6 @@ class DeleteTeleconsultation:
 
     async def execute(self, teleconsultation_id: str) -> None:
         teleconsultation = await self._repository.get(teleconsultation_id)
-        room_id = teleconsultation.discard()
+        teleconsultation.discard()
         await self._repository.save(teleconsultation)
-        await self._rooms.release(room_id)
+        await self._rooms.delete_given_up(teleconsultation)

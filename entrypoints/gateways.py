@@ -10,8 +10,11 @@ import aiohttp
 
 from adapters.memory.store import InMemoryStore
 from application.ports import (
+    Clock,
     IdempotencyRecords,
     PendingRoomCleanups,
+    RecordedRoomDeletions,
+    RoomIntents,
     TeleconsultationRepository,
     UserIdMap,
 )
@@ -32,11 +35,19 @@ class Store(Protocol):
     @property
     def idempotency(self) -> IdempotencyRecords: ...
 
+    @property
+    def intents(self) -> RoomIntents: ...
+
+    @property
+    def room_deletions(self) -> RecordedRoomDeletions: ...
+
     async def ping(self) -> bool: ...
 
 
 @asynccontextmanager
-async def _mongo_store(settings: StoreSettings, url: str, privileges: PrivilegePolicy | None) -> AsyncIterator[Store]:
+async def _mongo_store(
+    settings: StoreSettings, url: str, privileges: PrivilegePolicy | None, clock: Clock | None
+) -> AsyncIterator[Store]:
     # Imported here: beanie and pymongo take a third of the start-up time, which the memory store can skip.
     from adapters.mongo.lifecycle import open_mongo_store
     from adapters.mongo.repository import NO_PRIVILEGES
@@ -47,26 +58,30 @@ async def _mongo_store(settings: StoreSettings, url: str, privileges: PrivilegeP
         settings.teleconsultations_collection,
         settings.user_map_collection,
         privileges=privileges or NO_PRIVILEGES,
+        clock=clock,
     ) as store:
         yield store
 
 
-async def open_store(settings: StoreSettings, privileges: PrivilegePolicy | None = None) -> AsyncIterator[Store]:
+async def open_store(
+    settings: StoreSettings, privileges: PrivilegePolicy | None = None, clock: Clock | None = None
+) -> AsyncIterator[Store]:
     """The memory store, MongoDB at MONGODB_URL, or the embedded wire-compatible server as a child process.
 
-    `privileges` derives the privilege of participants the original service stored without one.
+    `privileges` derives the privilege of participants the original service stored without one; `clock` dates the
+    writes (the system's UTC clock when None).
     """
     if settings.backend == "memory":
-        yield InMemoryStore()
+        yield InMemoryStore(clock)
     elif settings.mongodb_url:
-        async with _mongo_store(settings, settings.mongodb_url, privileges) as store:
+        async with _mongo_store(settings, settings.mongodb_url, privileges, clock) as store:
             yield store
     else:
         from adapters.mongo.embedded import EmbeddedMongoServer
 
         async with (
             EmbeddedMongoServer(settings.embedded_data_dir) as server,
-            _mongo_store(settings, server.url, privileges) as store,
+            _mongo_store(settings, server.url, privileges, clock) as store,
         ):
             yield store
 

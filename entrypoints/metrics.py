@@ -54,6 +54,12 @@ class ServiceMetrics:
             "Provider rooms whose deletion failed and is still to be retried, as of the last sweep.",
             registry=self.registry,
         )
+        self._intents_unknown = Counter(
+            "teleconsultation_room_intents_unknown",
+            "Room creations whose outcome is unknown (no usable answer came, or the instance died before one): a "
+            "provider room may exist that nothing refers to. Its intent id is logged and is the room's description.",
+            registry=self.registry,
+        )
         if circuit_breaker is not None:
             breaker = circuit_breaker
             self._circuit_open.labels(breaker.provider).set_function(
@@ -82,6 +88,9 @@ class ServiceMetrics:
 
     def pending_cleanups(self, count: int) -> None:
         self._pending_cleanups.set(count)
+
+    def room_intent_unknown(self) -> None:
+        self._intents_unknown.inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -74,6 +74,9 @@ class ReliabilitySettings:
     circuit_reset_seconds: float = 30.0
     sweep_interval_seconds: float = 30.0
     idempotency_key_ttl_seconds: int = 86_400
+    # How long a room creation may take, from its intent to the stored teleconsultation, before a sweep may resolve
+    # the intent: far longer than the provider timeout plus the store's.
+    room_intent_lease_seconds: float = 120.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -179,6 +182,9 @@ def _reliability(read: _Reader) -> ReliabilitySettings:
         sweep_interval_seconds=read.seconds("SWEEP_INTERVAL_SECONDS", default.sweep_interval_seconds, maximum=86_400),
         idempotency_key_ttl_seconds=read.integer(
             "IDEMPOTENCY_KEY_TTL_SECONDS", default.idempotency_key_ttl_seconds, minimum=60, maximum=30 * 86_400
+        ),
+        room_intent_lease_seconds=read.seconds(
+            "ROOM_INTENT_LEASE_SECONDS", default.room_intent_lease_seconds, maximum=86_400
         ),
     )
 

@@ -83,6 +83,8 @@ class Harness:
     room_details_cache: timedelta = timedelta(0)
 
     def __post_init__(self) -> None:
+        if isinstance(self.store, InMemoryStore):
+            self.store.date_writes(self.clock)
         settings = Settings(
             video_provider="memory",
             store=StoreSettings(backend="memory"),

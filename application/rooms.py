@@ -237,7 +237,7 @@ class RoomKeeper:
         if not closed:
             return
         # The intent id is the room's description at the provider: the one thing that can tell the room apart.
-        logger.error(
+        logger.warning(
             "a provider room may exist that nothing refers to: its creation's outcome is unknown",
             extra={"intent_id": intent_id},
         )

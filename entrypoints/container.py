@@ -194,6 +194,7 @@ class Container(containers.DeclarativeContainer):
     )
 
     # Application services.
+    room_lease = providers.Factory(timedelta, seconds=settings.provided.reliability.room_lease_seconds)
     rooms = providers.Singleton(
         RoomKeeper,
         provider=rooms_at_provider,
@@ -204,7 +205,8 @@ class Container(containers.DeclarativeContainer):
         privileges=privileges,
         rules=scheduling_rules,
         clock=clock,
-        intent_lease=providers.Factory(timedelta, seconds=settings.provided.reliability.room_intent_lease_seconds),
+        lease=room_lease,
+        intent_lease=room_lease,
         on_outcome_unknown=metrics.provided.room_intent_unknown,
     )
     room_sweeper = providers.Singleton(

@@ -51,7 +51,8 @@ class ServiceMetrics:
         )
         self._pending_cleanups = Gauge(
             "teleconsultation_pending_room_cleanups",
-            "Provider rooms whose deletion failed and is still to be retried, as of the last sweep.",
+            "Provider rooms still to delete, as of the last sweep: queued after a failed deletion, listed by a "
+            "cancellation or a replacement not yet finished, or left by a creation that did not finish.",
             registry=self.registry,
         )
         self._intents_unknown = Counter(

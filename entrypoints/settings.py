@@ -183,9 +183,7 @@ def _reliability(read: _Reader) -> ReliabilitySettings:
         idempotency_key_ttl_seconds=read.integer(
             "IDEMPOTENCY_KEY_TTL_SECONDS", default.idempotency_key_ttl_seconds, minimum=60, maximum=30 * 86_400
         ),
-        room_lease_seconds=read.seconds(
-            "ROOM_LEASE_SECONDS", default.room_lease_seconds, maximum=86_400
-        ),
+        room_lease_seconds=read.seconds("ROOM_LEASE_SECONDS", default.room_lease_seconds, maximum=86_400),
     )
 
 

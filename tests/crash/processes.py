@@ -61,10 +61,7 @@ class FakeKaleyraProcess:
         self._process: subprocess.Popen[bytes] | None = None
 
     async def start(self) -> None:
-        command = [sys.executable, "-m", "tests.fakes.kaleyra_server", "--port", str(self.port)]
-        command += ["--api-key", API_KEY, "--latency", str(self._latency)]
-        with self._log.open("ab") as log:
-            self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+        self._process = self._spawn()
         await _wait_for(f"{self.url}/_fake/rooms", self._process, self._log)
 
     async def rooms(self) -> dict[str, str]:
@@ -74,6 +71,12 @@ class FakeKaleyraProcess:
         answer.raise_for_status()
         rooms: dict[str, str] = answer.json()
         return rooms
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        command = [sys.executable, "-m", "tests.fakes.kaleyra_server", "--port", str(self.port)]
+        command += ["--api-key", API_KEY, "--latency", str(self._latency)]
+        with self._log.open("ab") as log:
+            return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
 
     def stop(self) -> None:
         if self._process is not None:
@@ -114,7 +117,7 @@ class ServiceProcess:
         return store
 
     def run_command(self, command: str) -> subprocess.CompletedProcess[bytes]:
-        return subprocess.run(  # noqa: S603 - fixed argv
+        return subprocess.run(
             [sys.executable, "-m", "entrypoints", command],
             env=self._environment,
             capture_output=True,
@@ -124,7 +127,7 @@ class ServiceProcess:
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         with self._log.open("ab") as log:
-            return subprocess.Popen(  # noqa: S603 - fixed argv
+            return subprocess.Popen(
                 [sys.executable, "-m", "entrypoints"], env=self._environment, stdout=log, stderr=subprocess.STDOUT
             )
 

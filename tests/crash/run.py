@@ -33,14 +33,16 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from pymongo import AsyncMongoClient
 
 from adapters.mongo.embedded import EmbeddedMongoServer
 from adapters.mongo.lifecycle import open_mongo_store
 from tests.crash.processes import API_KEY, FakeKaleyraProcess, ServiceProcess, wait_until_gone
-from tests.crash.workload import Ledger, Workload
+from tests.crash.workload import Expected, Ledger, Workload
 from tests.faults.report import audit_rooms
 
 COLLECTION = "teleconsultations"
@@ -188,7 +190,7 @@ async def _audit(report: CrashReport, ledger: Ledger, data_dir: Path, provider_r
         EmbeddedMongoServer(data_dir) as server,
         open_mongo_store(server.url, DATABASE, COLLECTION, USER_MAP) as store,
     ):
-        client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(server.url, tz_aware=True)
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(server.url, tz_aware=True)
         try:
             raw = {str(doc["_id"]): doc async for doc in client[DATABASE][COLLECTION].find({})}
         finally:
@@ -200,7 +202,7 @@ async def _audit(report: CrashReport, ledger: Ledger, data_dir: Path, provider_r
             problem = _differs(raw.get(teleconsultation_id), expected)
             if problem is not None:
                 report.lost.append(f"{teleconsultation_id}: {problem} (confirmed in life {expected.life})")
-        unknown = {intent.intent_id for intent in await store.intents.unknown(_now(), EVERYTHING)}
+        unknown = {intent.intent_id for intent in await store.intents.unknown(datetime.now(UTC), EVERYTHING)}
         audit = await audit_rooms(provider_rooms, store.teleconsultations, raw, unknown)
     report.provider_rooms = len(provider_rooms)
     report.live_rooms = len(provider_rooms) - audit.orphaned - audit.known_unknown
@@ -208,10 +210,7 @@ async def _audit(report: CrashReport, ledger: Ledger, data_dir: Path, provider_r
     report.unknown_outcomes, report.known_unknown_rooms = len(unknown), audit.known_unknown
 
 
-def _differs(document: dict[str, object] | None, expected: object) -> str | None:
-    from tests.crash.workload import Expected
-
-    assert isinstance(expected, Expected)
+def _differs(document: dict[str, Any] | None, expected: Expected) -> str | None:
     if document is None:
         return "missing"
     state = document.get("__STATE__")
@@ -224,17 +223,11 @@ def _differs(document: dict[str, object] | None, expected: object) -> str | None
     if roster != expected.roster:
         return "another roster"
     start = document.get("startDate")
-    if not hasattr(start, "timestamp") or abs(start.timestamp() - expected.start.timestamp()) > 0.001:
+    if not isinstance(start, datetime) or abs(start.timestamp() - expected.start.timestamp()) > 0.001:
         return "another start"
     if not document.get("bandyerRoomId"):
         return "no room"
     return None
-
-
-def _now():  # type: ignore[no-untyped-def]
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC)
 
 
 def _environment(kaleyra_url: str, data_dir: Path) -> dict[str, str]:
@@ -261,9 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=CrashOptions.concurrency)
     parser.add_argument("--store-kills", choices=("quiesced", "random"), default=CrashOptions.store_kills)
     args = parser.parse_args(argv)
-    options = CrashOptions(
-        kills=args.kills, seed=args.seed, concurrency=args.concurrency, store_kills=args.store_kills
-    )
+    options = CrashOptions(kills=args.kills, seed=args.seed, concurrency=args.concurrency, store_kills=args.store_kills)
     report = asyncio.run(run_crashes(options))
     print(report.render())
     return 0 if report.ok else 1

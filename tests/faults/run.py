@@ -93,9 +93,7 @@ async def run_faults(options: FaultOptions) -> FaultReport:
 
 
 @asynccontextmanager
-async def _service(
-    options: FaultOptions, kaleyra_url: str, clock: FixedClock
-) -> AsyncIterator[tuple[Any, Container]]:
+async def _service(options: FaultOptions, kaleyra_url: str, clock: FixedClock) -> AsyncIterator[tuple[Any, Container]]:
     with tempfile.TemporaryDirectory(prefix="fault-run-") as data_dir:
         container = Container(settings=_settings(options, kaleyra_url, Path(data_dir)), service_config=DEFAULT_CONFIG)
         container.clock.override(providers.Object(clock))

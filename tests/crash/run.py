@@ -132,7 +132,8 @@ async def run_crashes(options: CrashOptions) -> CrashReport:
             await asyncio.sleep(LEASE_SECONDS + 0.5)
             sweep = ServiceProcess(environment, root / "sweep.log").run_command("sweep")
             report.sweep_exit_code = sweep.returncode
-            report.sweep_output = (sweep.stdout or sweep.stderr).decode(errors="replace").strip().splitlines()[-1:][0]
+            said = (sweep.stdout or sweep.stderr).decode(errors="replace").strip().splitlines()
+            report.sweep_output = said[-1] if said else "(it said nothing)"
             await _audit(report, ledger, data_dir, await fake.rooms())
         finally:
             fake.stop()

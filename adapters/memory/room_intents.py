@@ -31,6 +31,8 @@ class InMemoryRoomIntents(RoomIntents):
         entry = self._open.pop(intent_id, None)
         if entry is None:
             return False
+        # Expired records go, as MongoDB's TTL index drops them.
+        self._unknown = {key: kept for key, kept in self._unknown.items() if kept[1] > now}
         self._unknown[intent_id] = (entry[0], expires_at)
         return True
 

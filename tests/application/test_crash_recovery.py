@@ -150,7 +150,9 @@ async def test_an_intent_still_in_flight_is_left_alone_by_a_sweep() -> None:
     assert opened.room_id not in h.provider.rooms  # nothing stored it: deleted once the lease ran out
 
 
-async def test_a_lost_reply_closes_the_intent_as_unknown_and_an_error_answer_closes_it_plainly() -> None:
+async def test_a_lost_reply_closes_the_intent_as_unknown_and_an_error_answer_closes_it_plainly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     class LostReply(InMemoryVideoProvider):
         async def create_room(self, spec: RoomSpec) -> ProvisionedRoom:
             await super().create_room(spec)
@@ -159,10 +161,12 @@ async def test_a_lost_reply_closes_the_intent_as_unknown_and_an_error_answer_clo
     lost = Harness(provider=LostReply())
     with pytest.raises(ProviderError):
         await lost.create.execute(create_command(doctor(), patient()))
-    assert [i.intent_id for i in await lost.store.intents.unknown(lost.clock.now(), 10)] == [
-        spec.reference for spec in lost.provider.rooms.values()
-    ]
+    unknown_ids = [i.intent_id for i in await lost.store.intents.unknown(lost.clock.now(), 10)]
+    assert unknown_ids == [spec.reference for spec in lost.provider.rooms.values()]
     assert b"teleconsultation_room_intents_unknown_total 1.0" in lost.container.metrics().render()
+    [logged] = [r for r in caplog.records if "outcome is unknown" in r.getMessage()]
+    assert vars(logged)["intent_id"] == unknown_ids[0]  # the intent id, and nothing else of the request
+    assert not {"room_id", "teleconsultation_id", "user_id"} & set(vars(logged))
 
     refused = Harness()
     refused.provider.fail_next("create_room")

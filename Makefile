@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 BENCH_INSTALLED := $(VENV)/.bench-installed
 
-.PHONY: install run test lint typecheck imports pytest bench faults sweep migrate clean
+.PHONY: install run test lint typecheck imports pytest bench faults crash sweep migrate clean
 
 # pip's own progress (a bar on a terminal, one line a package in CI logs): the first install takes about a minute.
 $(INSTALLED): pyproject.toml
@@ -58,6 +58,11 @@ migrate: install
 # The service under provider faults at full size (`pytest` runs a small one): no 5xx but 502/503, no orphan.
 faults: install
 	$(BIN)/python -m tests.faults.run --operations 1000 --failure-rate 0.3 --seed 1
+
+# The service and its embedded store killed with SIGKILL 20 times under a workload (`pytest` runs 2 kills), then
+# one sweep: no confirmed write lost, no orphaned room, no dangling room id. About two to three minutes.
+crash: install
+	$(BIN)/python -m tests.crash.run --kills 20 --seed 1
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache

@@ -26,8 +26,9 @@ class CreateTeleconsultationCommand:
 class CreateTeleconsultation:
     """Validates schedule and roster, creates provider users and (if complete) the room, then stores it.
 
-    If storing fails after the room was created, the room is released so nothing is left behind. Raises
-    Unauthorized or Forbidden when the policy does not let the requester schedule.
+    The room is covered by an intent from before it is created until the teleconsultation is stored (see
+    RoomKeeper); if storing fails, the room is released so nothing is left behind. Raises Unauthorized or
+    Forbidden when the policy does not let the requester schedule.
     """
 
     def __init__(
@@ -59,6 +60,7 @@ class CreateTeleconsultation:
         try:
             await self._repository.add(teleconsultation)
         except BaseException:
-            await self._rooms.release(new_room)
+            await self._rooms.abandon(new_room)
             raise
+        await self._rooms.settle(new_room)
         return teleconsultation.id

@@ -11,6 +11,10 @@ from application.rooms import RoomKeeper
 class DeleteTeleconsultation:
     """Trashes first, then deletes the room: a failed deletion is queued for the sweeper, never lost.
 
+    The trash state and the room still to delete are one write, so a crash right after it leaves the room listed
+    on the trashed teleconsultation, and the sweep deletes it. A retried DELETE then answers 404 (the cancellation
+    is stored); the room goes within one sweep interval.
+
     Raises Unauthorized or Forbidden, before anything is read, when the policy does not let the requester
     schedule; NotFound for an unknown or already trashed id, ConcurrentUpdate when it changed meanwhile.
     """
@@ -25,6 +29,6 @@ class DeleteTeleconsultation:
     async def execute(self, teleconsultation_id: str, requester: Requester | None) -> None:
         self._policy.authorize(Action.SCHEDULE, requester)
         teleconsultation = await self._repository.get(teleconsultation_id)
-        room_id = teleconsultation.discard()
+        teleconsultation.discard()
         await self._repository.save(teleconsultation)
-        await self._rooms.release(room_id)
+        await self._rooms.delete_given_up(teleconsultation)

@@ -26,12 +26,37 @@ class RoomSpec:
     schedule: Schedule
     duration_seconds: int | None
     opens_at: datetime  # from when links must work: the start minus the immutable period
+    # An opaque correlation id (the room intent's), never personal data, for the provider to keep with the room.
+    reference: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ProvisionedRoom:
     room_id: str
     links: Mapping[str, str]  # provider user id -> personal join link
+
+
+@dataclass(frozen=True, slots=True)
+class RoomIntent:
+    """A provider room about to be created for a teleconsultation, recorded before the provider is asked.
+
+    `room_id` is filled in as soon as the provider answers; `lease_until` is how long its creator may still be at
+    work on it (a sweeper leaves it alone until then).
+    """
+
+    intent_id: str
+    teleconsultation_id: str
+    opened_at: datetime
+    lease_until: datetime
+    room_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedRoomDeletion:
+    """A provider room a stored teleconsultation gave up (replaced or cancelled) and that is still to delete."""
+
+    teleconsultation_id: str
+    room_id: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,11 +77,18 @@ class StoredDocumentUnreadable(StoreUnavailable):
 
 
 class ProviderError(ApplicationError):
-    """The video provider failed: unreachable, timed out, or answered with an error."""
+    """The video provider failed: unreachable, timed out, or answered with an error.
 
-    def __init__(self, provider: str, operation: str, detail: str = "request failed") -> None:
+    `outcome_unknown`: no usable answer came, so the provider may have carried the call out all the same (a reply
+    lost on the way back); False when it answered with an error or was never asked.
+    """
+
+    def __init__(
+        self, provider: str, operation: str, detail: str = "request failed", *, outcome_unknown: bool = False
+    ) -> None:
         self.provider = provider
         self.operation = operation
+        self.outcome_unknown = outcome_unknown
         super().__init__(f"{provider} {operation} {detail}")
 
 

@@ -13,7 +13,9 @@ from application.dto import (
     DirectoryUser,
     LinkOptions,
     ProvisionedRoom,
+    RecordedRoomDeletion,
     RoomDetails,
+    RoomIntent,
     RoomSpec,
     SdkCredentials,
     UserMapping,
@@ -188,6 +190,66 @@ class PendingRoomCleanups(Protocol):
 
     async def release(self, room_id: str, owner: str) -> None:
         """End `owner`'s lease early (its deletion failed) so that the next sweep may retry at once."""
+        ...
+
+
+class RoomIntents(Protocol):
+    """Provider rooms being created, each recorded before the provider is asked, so a crash leaves a trace.
+
+    An intent is opened with a lease held by its creator; once the teleconsultation holding the room is stored (or
+    the room is deleted) it is closed. An intent whose lease ran out was left by a creator that died or gave up: a
+    sweeper claims it (a lease of its own) and resolves it. An intent whose room can never be found again is closed
+    as "outcome unknown" and kept, for an operator, until `expires_at`. Raises StoreUnavailable.
+    """
+
+    async def open(self, intent_id: str, teleconsultation_id: str, *, now: datetime, lease_until: datetime) -> None:
+        """Record the intent; `intent_id` is fresh and opaque (it travels to the provider with the room)."""
+        ...
+
+    async def record_room(self, intent_id: str, room_id: str) -> None:
+        """The provider created room `room_id` for the intent."""
+        ...
+
+    async def close(self, intent_id: str) -> bool:
+        """Forget the resolved intent; False when it was no longer open (another sweeper resolved it)."""
+        ...
+
+    async def close_unknown(self, intent_id: str, *, now: datetime, expires_at: datetime) -> bool:
+        """Keep the intent as "outcome unknown" until `expires_at`; False when it was no longer open."""
+        ...
+
+    async def overdue(self, now: datetime, limit: int) -> list[RoomIntent]:
+        """Up to `limit` open intents whose lease ran out at `now`, oldest first."""
+        ...
+
+    async def claim(self, intent_id: str, owner: str, *, now: datetime, until: datetime) -> bool:
+        """Lease the open intent to `owner` until `until`, unless its lease still runs at `now` (and is not
+        `owner`'s). False when someone holds it or it is no longer open."""
+        ...
+
+    async def unknown(self, now: datetime, limit: int) -> list[RoomIntent]:
+        """Up to `limit` intents closed as "outcome unknown" that have not expired at `now`, oldest first."""
+        ...
+
+
+class RecordedRoomDeletions(Protocol):
+    """The rooms stored teleconsultations (live or trashed) still list as to delete. Raises StoreUnavailable.
+
+    A room is listed by the same single-document write that gave it up (a cancellation, a replacement), so that no
+    crash can come between the change and the record of what the change leaves to do.
+    """
+
+    async def pending(self, limit: int, *, listed_before: datetime) -> list[RecordedRoomDeletion]:
+        """Up to `limit` rooms still to delete, listed by a write made no later than `listed_before` (a request
+        that just listed one is still deleting it itself)."""
+        ...
+
+    async def done(self, deletion: RecordedRoomDeletion) -> None:
+        """The room is deleted: drop it from its teleconsultation's list (no new version: nothing else changes)."""
+        ...
+
+    async def count(self) -> int:
+        """How many rooms are still to delete."""
         ...
 
 

@@ -27,10 +27,11 @@ class UpdateTeleconsultationCommand:
 class UpdateTeleconsultation:
     """Applies a partial update; the aggregate decides whether it is allowed and what happens to the room.
 
-    Order matters so that nothing is orphaned: the new room is created first, the change is stored
-    (the loser of a concurrent update gets ConcurrentUpdate and its new room is released), and only then
-    is the obsolete room released. Raises Unauthorized or Forbidden, before anything is read, when the policy does
-    not let the requester schedule.
+    Order matters so that nothing is orphaned: the new room is created first, under an intent; the change is
+    stored together with the obsolete room listed as still to delete, in one write (the loser of a concurrent
+    update gets ConcurrentUpdate and its new room is released); only then is the obsolete room deleted, and a
+    crash before that leaves the listing for the sweep. Raises
+    Unauthorized or Forbidden, before anything is read, when the policy does not let the requester schedule.
     """
 
     def __init__(
@@ -69,6 +70,7 @@ class UpdateTeleconsultation:
         try:
             await self._repository.save(teleconsultation)
         except BaseException:
-            await self._rooms.release(new_room)
+            await self._rooms.abandon(new_room)
             raise
-        await self._rooms.release(change.obsolete_room_id)
+        await self._rooms.settle(new_room)
+        await self._rooms.delete_given_up(teleconsultation)

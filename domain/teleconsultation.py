@@ -85,6 +85,9 @@ class Teleconsultation:
     provider_room_id: str | None = None
     version: int = 0
     discarded: bool = False
+    # Provider rooms this teleconsultation no longer uses but whose deletion is not yet known to be done: recorded
+    # by the very change that gave them up, so that a crash right after it leaves a record behind.
+    rooms_to_delete: tuple[str, ...] = ()
 
     @classmethod
     def plan(
@@ -163,11 +166,21 @@ class Teleconsultation:
         self.participants = tuple(replace(p, access_link=None) for p in self.participants)
 
     def discard(self) -> str | None:
-        """Move to the trash; returns the provider room that must be deleted, if any."""
+        """Move to the trash; returns the provider room that must be deleted, if any.
+
+        The trashed teleconsultation keeps naming its room, which is also recorded as still to delete.
+        """
         room_id = self.provider_room_id
-        self.detach_room()
+        self.participants = tuple(replace(p, access_link=None) for p in self.participants)
         self.discarded = True
+        if room_id is not None:
+            self.give_up_room(room_id)
         return room_id
+
+    def give_up_room(self, room_id: str) -> None:
+        """Record that the provider room must be deleted (once: recording it again changes nothing)."""
+        if room_id not in self.rooms_to_delete:
+            self.rooms_to_delete = (*self.rooms_to_delete, room_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +219,7 @@ class Revision:
         current.participants = new_roster
         if obsolete is not None:
             current.detach_room()
+            current.give_up_room(obsolete)
         return RoomChange(obsolete_room_id=obsolete, needs_new_room=current.needs_room)
 
 

@@ -162,12 +162,14 @@ class Container(containers.DeclarativeContainer):
     # Which groups make a participant plus or basic; the store needs it too, for documents the original wrote.
     privileges = providers.Singleton(ServiceConfig.privilege_policy, service_config)
 
+    clock = providers.Singleton(SystemClock)
+
     # Resources, opened at start-up and closed at shutdown.
     http_session = providers.Resource(open_http_session, settings)
-    store = providers.Resource(open_store, settings.provided.store, privileges)
+    # The store dates its writes by the service's clock, which the sweep compares them with.
+    store = providers.Resource(open_store, settings.provided.store, privileges, clock)
 
     # Adapters.
-    clock = providers.Singleton(SystemClock)
     # Only Kaleyra is called over the network; Jitsi links and the memory fake are made in-process.
     circuit_breaker = providers.Singleton(
         circuit_breaker, KaleyraVideoProvider.name, settings.provided.reliability, clock
@@ -192,13 +194,20 @@ class Container(containers.DeclarativeContainer):
     )
 
     # Application services.
+    room_lease = providers.Factory(timedelta, seconds=settings.provided.reliability.room_lease_seconds)
     rooms = providers.Singleton(
         RoomKeeper,
         provider=rooms_at_provider,
         cleanups=store.provided.cleanups,
+        intents=store.provided.intents,
+        deletions=store.provided.room_deletions,
+        teleconsultations=store.provided.teleconsultations,
         privileges=privileges,
         rules=scheduling_rules,
         clock=clock,
+        lease=room_lease,
+        intent_lease=room_lease,
+        on_outcome_unknown=metrics.provided.room_intent_unknown,
     )
     room_sweeper = providers.Singleton(
         RoomSweeper,

@@ -10,8 +10,11 @@ import aiohttp
 
 from adapters.memory.store import InMemoryStore
 from application.ports import (
+    Clock,
     IdempotencyRecords,
     PendingRoomCleanups,
+    RecordedRoomDeletions,
+    RoomIntents,
     TeleconsultationRepository,
     UserIdMap,
 )
@@ -35,6 +38,12 @@ class Store(Protocol):
     @property
     def idempotency(self) -> IdempotencyRecords: ...
 
+    @property
+    def intents(self) -> RoomIntents: ...
+
+    @property
+    def room_deletions(self) -> RecordedRoomDeletions: ...
+
     async def ping(self) -> bool: ...
 
     def recoverable(self) -> bool: ...
@@ -42,7 +51,11 @@ class Store(Protocol):
 
 @asynccontextmanager
 async def _mongo_store(
-    settings: StoreSettings, url: str, privileges: PrivilegePolicy | None, watch: ServerWatch | None = None
+    settings: StoreSettings,
+    url: str,
+    privileges: PrivilegePolicy | None,
+    clock: Clock | None,
+    watch: ServerWatch | None = None,
 ) -> AsyncIterator[Store]:
     # Imported here: beanie and pymongo take a third of the start-up time, which the memory store can skip.
     from adapters.mongo.lifecycle import open_mongo_store
@@ -56,19 +69,23 @@ async def _mongo_store(
         privileges=privileges or NO_PRIVILEGES,
         write_concern=settings.write_concern,
         watch=watch,
+        clock=clock,
     ) as store:
         yield store
 
 
-async def open_store(settings: StoreSettings, privileges: PrivilegePolicy | None = None) -> AsyncIterator[Store]:
+async def open_store(
+    settings: StoreSettings, privileges: PrivilegePolicy | None = None, clock: Clock | None = None
+) -> AsyncIterator[Store]:
     """The memory store, MongoDB at MONGODB_URL, or the embedded wire-compatible server as a child process.
 
-    `privileges` derives the privilege of participants the original service stored without one.
+    `privileges` derives the privilege of participants the original service stored without one; `clock` dates the
+    writes (the system's UTC clock when None).
     """
     if settings.backend == "memory":
-        yield InMemoryStore()
+        yield InMemoryStore(clock)
     elif settings.mongodb_url:
-        async with _mongo_store(settings, settings.mongodb_url, privileges) as store:
+        async with _mongo_store(settings, settings.mongodb_url, privileges, clock) as store:
             yield store
     else:
         from adapters.mongo.supervisor import RestartPolicy, SupervisedEmbeddedServer
@@ -79,7 +96,7 @@ async def open_store(settings: StoreSettings, privileges: PrivilegePolicy | None
                 RestartPolicy(settings.embedded_max_restarts, settings.embedded_restart_window_seconds),
                 sync_on_commit=settings.write_concern != "acknowledged",
             ) as server,
-            _mongo_store(settings, server.url, privileges, server) as store,
+            _mongo_store(settings, server.url, privileges, clock, server) as store,
         ):
             yield store
 

@@ -51,7 +51,14 @@ class ServiceMetrics:
         )
         self._pending_cleanups = Gauge(
             "teleconsultation_pending_room_cleanups",
-            "Provider rooms whose deletion failed and is still to be retried, as of the last sweep.",
+            "Provider rooms still to delete, as of the last sweep: queued after a failed deletion, listed by a "
+            "cancellation or a replacement not yet finished, or left by a creation that did not finish.",
+            registry=self.registry,
+        )
+        self._intents_unknown = Counter(
+            "teleconsultation_room_intents_unknown",
+            "Room creations whose outcome is unknown (no usable answer came, or the instance died before one): a "
+            "provider room may exist that nothing refers to. Its intent id is logged and is the room's description.",
             registry=self.registry,
         )
         if circuit_breaker is not None:
@@ -82,6 +89,9 @@ class ServiceMetrics:
 
     def pending_cleanups(self, count: int) -> None:
         self._pending_cleanups.set(count)
+
+    def room_intent_unknown(self) -> None:
+        self._intents_unknown.inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

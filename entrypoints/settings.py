@@ -85,6 +85,9 @@ class ReliabilitySettings:
     circuit_reset_seconds: float = 30.0
     sweep_interval_seconds: float = 30.0
     idempotency_key_ttl_seconds: int = 86_400
+    # How long a request or a sweeper may be at work on one provider room (a creation, from its intent to the stored
+    # teleconsultation; a deletion it recorded or claimed) before a sweep takes over: far longer than that can take.
+    room_lease_seconds: float = 120.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -226,6 +229,7 @@ def _reliability(read: _Reader) -> ReliabilitySettings:
         idempotency_key_ttl_seconds=read.integer(
             "IDEMPOTENCY_KEY_TTL_SECONDS", default.idempotency_key_ttl_seconds, minimum=60, maximum=30 * 86_400
         ),
+        room_lease_seconds=read.seconds("ROOM_LEASE_SECONDS", default.room_lease_seconds, maximum=86_400),
     )
 
 

@@ -88,12 +88,19 @@ class KaleyraVideoProvider(
             duration=msgspec.UNSET if spec.duration_seconds is None else spec.duration_seconds,
             # Transcriptions exist only for recorded rooms that ask for them.
             offline_transcription=True if self._settings.recording != "none" else msgspec.UNSET,
+            # Kaleyra treats the description as PII/PHI and shows it nowhere a participant sees: an opaque id only.
+            description=msgspec.UNSET if spec.reference is None else spec.reference,
         )
         reply = await self._http.send(operation, "POST", self._http.url("v2", "rooms"), json=wire.encode(request))
-        created = _decode(operation, _ok(operation, reply), wire.CreateRoomResponse)
+        body = _ok(operation, reply)
+        try:
+            created = _decode(operation, body, wire.CreateRoomResponse)
+        except ProviderError:
+            # A success whose answer cannot be read: a room was made, and which one is unknown.
+            raise ProviderError(PROVIDER, operation, "undecodable response", outcome_unknown=True) from None
         room_id = created.resolved_room_id()
         if not room_id:
-            raise ProviderError(PROVIDER, operation, "no room id in response")
+            raise ProviderError(PROVIDER, operation, "no room id in response", outcome_unknown=True)
         links = created.links()
         # A member without a link is the caller's to judge (RoomKeeper deletes such a room): the room exists either way.
         return ProvisionedRoom(

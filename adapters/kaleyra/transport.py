@@ -55,10 +55,11 @@ class _Call(NamedTuple):  # a tuple: built on every provider call, and cheaper t
 class _Retryable(Exception):
     """An attempt failed in a way a later attempt may not."""
 
-    def __init__(self, detail: str, retry_after: float | None = None) -> None:
+    def __init__(self, detail: str, retry_after: float | None = None, *, answered: bool = True) -> None:
         super().__init__(detail)
         self.detail = detail
         self.retry_after = retry_after
+        self.answered = answered  # False: no answer came, so the call may have been carried out
 
 
 class KaleyraTransport:
@@ -142,7 +143,7 @@ class KaleyraTransport:
                 elapsed = time.monotonic() - started
                 self._observer.provider_call(PROVIDER, operation, outcome, elapsed)
         if reply.oversized:
-            raise ProviderError(PROVIDER, operation, call.too_large)
+            raise ProviderError(PROVIDER, operation, call.too_large, outcome_unknown=200 <= reply.status < 300)
         return reply
 
     async def _with_retries(self, call: _Call) -> Reply:
@@ -153,7 +154,9 @@ class KaleyraTransport:
                 return await self._attempt(call)
             except _Retryable as failure:
                 if attempt == attempts:
-                    raise ProviderError(PROVIDER, operation, failure.detail) from None
+                    raise ProviderError(
+                        PROVIDER, operation, failure.detail, outcome_unknown=not failure.answered
+                    ) from None
                 delay = self._delay(attempt, failure.retry_after)
                 logger.warning(
                     "kaleyra %s attempt %d/%d failed (%s), retrying in %.2fs",
@@ -194,9 +197,9 @@ class KaleyraTransport:
                 reply = Reply(response.status, body or b"", content_type, body is None)
         # aiohttp's timeout errors are also ClientErrors: test for the timeout first.
         except TimeoutError:
-            raise _Retryable("timed out") from None
+            raise _Retryable("timed out", answered=False) from None
         except aiohttp.ClientError:
-            raise _Retryable("unreachable") from None
+            raise _Retryable("unreachable", answered=False) from None
         if not 200 <= reply.status < 300:
             code = loggable_error_code(reply.body)
             logger.warning("kaleyra %s answered status %d%s", call.operation, reply.status, code)

@@ -35,6 +35,9 @@ class CreateRoomRequest(msgspec.Struct, frozen=True):
     # Omitted, not null, for an unlimited room.
     duration: int | msgspec.UnsetType = msgspec.UNSET
     offline_transcription: bool | msgspec.UnsetType = msgspec.UNSET
+    # The room intent's id (an opaque correlation id), so that a room whose creation reply was lost can be told
+    # apart at the provider; never personal data.
+    description: str | msgspec.UnsetType = msgspec.UNSET
 
 
 class SdkCredentialsRequest(msgspec.Struct, frozen=True):

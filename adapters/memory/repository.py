@@ -9,9 +9,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from adapters.object_ids import unpredictable_object_id
-from application.dto import UserMapping
+from application.dto import RecordedRoomDeletion, UserMapping
 from application.errors import ConcurrentUpdate, NotFound, ReservationLost, UserCreationInProgress
-from application.ports import TeleconsultationRepository, UserIdMap
+from application.ports import Clock, RecordedRoomDeletions, TeleconsultationRepository, UserIdMap
 from domain.duration_policy import Schedule
 from domain.teleconsultation import Teleconsultation
 
@@ -32,8 +32,11 @@ class InMemoryTeleconsultationRepository(TeleconsultationRepository):
     one that was never stored NotFound.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
         self._stored: dict[str, Teleconsultation] = {}
+        # When each was last written, as the store's `updatedAt`; without a clock, every write counts as long ago.
+        self._clock = clock
+        self._written_at: dict[str, datetime] = {}
 
     async def next_id(self) -> str:
         return unpredictable_object_id()
@@ -53,6 +56,7 @@ class InMemoryTeleconsultationRepository(TeleconsultationRepository):
         if key in self._stored:
             raise ConcurrentUpdate(teleconsultation.id)
         self._stored[key] = _stored_copy(teleconsultation, key, version=1)
+        self._written(key)
         teleconsultation.version = 1
 
     async def save(self, teleconsultation: Teleconsultation) -> None:
@@ -67,12 +71,54 @@ class InMemoryTeleconsultationRepository(TeleconsultationRepository):
         # No await between the check above and this write: the check-and-set is atomic.
         new_version = teleconsultation.version + 1
         self._stored[stored.id] = _stored_copy(teleconsultation, stored.id, version=new_version)
+        self._written(stored.id)
         teleconsultation.version = new_version
+
+    def date_writes(self, clock: Clock) -> None:
+        if self._clock is None:
+            self._clock = clock
+
+    def written_at(self, key: str) -> datetime:
+        return self._written_at.get(key, datetime.min.replace(tzinfo=UTC))
+
+    def _written(self, key: str) -> None:
+        if self._clock is not None:
+            self._written_at[key] = self._clock.now()
 
     def _live(self, teleconsultation_id: str) -> Teleconsultation | None:
         key = _key(teleconsultation_id)
         stored = None if key is None else self._stored.get(key)
         return None if stored is None or stored.discarded else stored
+
+
+class InMemoryRecordedRoomDeletions(RecordedRoomDeletions):
+    """The rooms the teleconsultations of one in-memory repository, live or trashed, still list as to delete."""
+
+    def __init__(self, repository: InMemoryTeleconsultationRepository) -> None:
+        self._repository = repository
+        self._stored = repository._stored  # one store, seen through two ports
+
+    async def pending(self, limit: int, *, listed_before: datetime) -> list[RecordedRoomDeletion]:
+        await _yield_like_io()
+        listed = [
+            RecordedRoomDeletion(t.id, room)
+            for t in self._stored.values()
+            if self._repository.written_at(t.id) <= listed_before
+            for room in t.rooms_to_delete
+        ]
+        return listed[: max(limit, 0)]
+
+    async def done(self, deletion: RecordedRoomDeletion) -> None:
+        await _yield_like_io()
+        stored = self._stored.get(deletion.teleconsultation_id)
+        if stored is not None:
+            # Not a new version: a change in flight may still be stored, and would list the room again at worst.
+            left = tuple(room for room in stored.rooms_to_delete if room != deletion.room_id)
+            self._stored[stored.id] = replace(stored, rooms_to_delete=left)
+
+    async def count(self) -> int:
+        await _yield_like_io()
+        return sum(len(t.rooms_to_delete) for t in self._stored.values())
 
 
 @dataclass(frozen=True, slots=True)

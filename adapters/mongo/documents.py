@@ -16,6 +16,7 @@ PUBLIC = "PUBLIC"
 DRAFT = "DRAFT"
 TRASH = "TRASH"
 VERSION = "version"
+ROOMS_TO_DELETE = "roomsToDelete"
 CrudState = Literal["PUBLIC", "DRAFT", "TRASH", "DELETED"]
 
 
@@ -52,6 +53,8 @@ class TeleconsultationFields(CrudFields):
     end_date: datetime = Field(alias="endDate")
     # Optimistic concurrency: every write is conditional on the version it read.
     version: int = Field(alias=VERSION)
+    # Provider rooms given up (cancelled, replaced) and not yet known to be deleted; unknown to the original.
+    rooms_to_delete: list[str] = Field(default_factory=list, alias=ROOMS_TO_DELETE)
 
 
 class UserIdMapFields(CrudFields):
@@ -73,6 +76,22 @@ class PendingRoomCleanupFields(BaseModel):
     # The sweeper deleting the room now, and until when; both None while nobody is.
     lease_owner: str | None = Field(default=None, alias="leaseOwner")
     lease_until: datetime | None = Field(default=None, alias="leaseUntil")
+
+
+class RoomIntentFields(BaseModel):
+    """A provider room being created (`roomId` once the provider answered), or one whose outcome is unknown."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    intent_id: str = Field(alias="intentId")
+    teleconsultation_id: str = Field(alias="teleconsultationId")
+    opened_at: datetime = Field(alias="openedAt")
+    room_id: str | None = Field(default=None, alias="roomId")
+    lease_owner: str | None = Field(default=None, alias="leaseOwner")
+    lease_until: datetime = Field(alias="leaseUntil")
+    # "unknown" once closed without the room being found again; kept until expiresAt.
+    outcome: Literal["unknown"] | None = None
+    expires_at: datetime | None = Field(default=None, alias="expiresAt")
 
 
 class IdempotencyRecordFields(BaseModel):
@@ -105,6 +124,10 @@ class IdempotencyRecordDocument(Document, IdempotencyRecordFields):
     pass
 
 
+class RoomIntentDocument(Document, RoomIntentFields):
+    pass
+
+
 class BoundDocuments(NamedTuple):
     """The document classes of one store, each tied to its configured collection."""
 
@@ -112,9 +135,16 @@ class BoundDocuments(NamedTuple):
     user_ids: type[UserIdMapDocument]
     cleanups: type[PendingRoomCleanupDocument]
     idempotency: type[IdempotencyRecordDocument]
+    intents: type[RoomIntentDocument]
 
 
-def bind_documents(teleconsultations: str, user_ids: str, cleanups: str, idempotency: str) -> BoundDocuments:
+def bind_documents(
+    teleconsultations: str,
+    user_ids: str,
+    cleanups: str,
+    idempotency: str,
+    intents: str = "teleconsultations_room_intents",
+) -> BoundDocuments:
     """Fresh document classes for one store, named after its runtime collection names.
 
     Beanie keeps the database and collection on the class, so two stores (or two test databases)
@@ -154,9 +184,20 @@ def bind_documents(teleconsultations: str, user_ids: str, cleanups: str, idempot
                 IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0),
             ]
 
+    class Intents(Document, RoomIntentFields):
+        class Settings:
+            name = intents
+            indexes = [
+                IndexModel([("intentId", ASCENDING)], unique=True),
+                IndexModel([("outcome", ASCENDING), ("leaseUntil", ASCENDING)]),
+                # Real MongoDB drops expired "outcome unknown" records by itself; reads check expiry anyway.
+                IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0),
+            ]
+
     return BoundDocuments(
         cast(type[TeleconsultationDocument], Teleconsultations),
         cast(type[UserIdMapDocument], UserIds),
         cast(type[PendingRoomCleanupDocument], Cleanups),
         cast(type[IdempotencyRecordDocument], IdempotencyRecords),
+        cast(type[RoomIntentDocument], Intents),
     )

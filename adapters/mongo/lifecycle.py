@@ -20,6 +20,8 @@ from adapters.mongo.errors import translate_store_errors
 from adapters.mongo.idempotency import MongoIdempotencyRecords
 from adapters.mongo.migration import MongoLegacyMigration
 from adapters.mongo.repository import NO_PRIVILEGES, MongoTeleconsultationRepository
+from adapters.mongo.room_deletions import MongoRecordedRoomDeletions
+from adapters.mongo.room_intents import MongoRoomIntents
 from adapters.mongo.user_id_index import index_at_start_up
 from adapters.mongo.user_ids import MongoUserIdMap
 from adapters.mongo.write_concern import MAJORITY, resolve_write_concern
@@ -76,6 +78,8 @@ class MongoStore:
         self.user_ids = MongoUserIdMap(documents.user_ids, clock)
         self.cleanups = MongoPendingRoomCleanups(documents.cleanups, clock)
         self.idempotency = MongoIdempotencyRecords(documents.idempotency)
+        self.intents = MongoRoomIntents(documents.intents)
+        self.room_deletions = MongoRecordedRoomDeletions(documents.teleconsultations)
         self._database = database
         self._ping_seconds = ping_seconds
         self._watch = watch

@@ -57,6 +57,7 @@ def to_document(
             "startDate": as_bson_datetime(teleconsultation.schedule.start),
             "endDate": as_bson_datetime(teleconsultation.schedule.end),
             "version": teleconsultation.version if version is None else version,
+            "roomsToDelete": list(teleconsultation.rooms_to_delete),
         }
     )
 
@@ -70,6 +71,7 @@ def to_domain(document: TeleconsultationDocument) -> Teleconsultation:
         provider_room_id=document.room_id,
         version=document.version,
         discarded=document.state != PUBLIC,
+        rooms_to_delete=tuple(document.rooms_to_delete),
     )
 
 

@@ -93,6 +93,8 @@ class Harness:
     scheduling_scope: str | None = None
 
     def __post_init__(self) -> None:
+        if isinstance(self.store, InMemoryStore):
+            self.store.date_writes(self.clock)
         settings = Settings(
             video_provider="memory",
             store=StoreSettings(backend="memory"),

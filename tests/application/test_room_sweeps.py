@@ -60,6 +60,9 @@ def keeper(h: Harness, sweeper_id: str) -> RoomKeeper:
     return RoomKeeper(
         provider=h.provider,
         cleanups=h.store.cleanups,
+        intents=h.store.intents,
+        deletions=h.store.room_deletions,
+        teleconsultations=h.store.teleconsultations,
         privileges=POLICY,
         rules=SchedulingRules(),
         clock=h.clock,

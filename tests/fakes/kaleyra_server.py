@@ -6,7 +6,7 @@ From a shell: python -m tests.fakes.kaleyra_server --port 8099 --api-key k [--la
               [--no-record-requests]
 
 `GET /_fake/stats` answers `{"room_reads": {room id: GET calls}, "shortest_room_read_gap": {room id: seconds}}`
-(no apikey needed, no delay) for load tests.
+(no apikey needed, no delay) for load tests; `GET /_fake/rooms` answers `{room id: description}` for audits.
 Every request is recorded in `state.calls` / `state.requests` (only counted in `state.call_counts` with
 --no-record-requests), then delayed by `latency_seconds`, checked for the `apikey` header, and possibly answered
 with a fault (see FakeKaleyraState.fail_next and failure_rate).
@@ -29,6 +29,7 @@ from tests.fakes.local_server import LocalServer
 __all__ = ["STATE", "FakeKaleyraServer", "FakeKaleyraState", "Fault", "build_app", "main"]
 
 STATS_PATH = "/_fake/stats"
+ROOMS_PATH = "/_fake/rooms"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -38,7 +39,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @web.middleware
 async def simulate(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path == STATS_PATH:  # the fake's own statistics: not part of the API, never recorded or delayed
+    if request.path in (STATS_PATH, ROOMS_PATH):  # the fake's own: not part of the API, never recorded or delayed
         return await handler(request)
     state = request.app[STATE]
     # A multipart body must stay unread for request.post(); upload_background records the file itself.
@@ -59,6 +60,13 @@ async def simulate(request: web.Request, handler: Handler) -> web.StreamResponse
 async def stats(request: web.Request) -> web.Response:
     state = request.app[STATE]
     return web.json_response({"room_reads": state.room_reads(), "shortest_room_read_gap": state.shortest_room_read_gap})
+
+
+async def rooms(request: web.Request) -> web.Response:
+    """Every room the fake holds, by id, with its description: what an audit compares the store with (Kaleyra
+    itself has no such call)."""
+    state = request.app[STATE]
+    return web.json_response({room_id: room.description for room_id, room in state.rooms.items()})
 
 
 async def inject(request: web.Request, state: FakeKaleyraState, fault: Fault, handler: Handler) -> web.StreamResponse:
@@ -94,6 +102,7 @@ def build_app(state: FakeKaleyraState) -> web.Application:
 
     app.on_shutdown.append(release)
     app.router.add_get(STATS_PATH, stats, allow_head=False)
+    app.router.add_get(ROOMS_PATH, rooms, allow_head=False)
     app.router.add_post("/v2/users", routes.create_user, name="create_user")
     app.router.add_post("/v2/rooms", routes.create_room, name="create_room")
     app.router.add_get("/v2/rooms/{room_id}", routes.get_room, name="get_room", allow_head=False)

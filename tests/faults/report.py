@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from application.errors import NotFound
@@ -26,7 +26,11 @@ class FaultReport:
     queued_deletions: int = 0  # failed room deletions waiting for the sweep when the faults stopped
     orphaned_before_sweep: int = 0
     still_pending: int = 0  # room deletions the sweep could not do
-    orphaned_rooms: int = 0  # rooms at the provider that no live teleconsultation refers to
+    orphaned_rooms: int = 0  # rooms at the provider that no live teleconsultation refers to, nor any record
+    # Creations closed as "outcome unknown" (counted, logged by intent id), and the rooms at the provider they
+    # account for: known, not silent, but still rooms nothing deletes (a reply lost for good).
+    unknown_outcomes: int = 0
+    known_unknown_rooms: int = 0
     dangling_rooms: int = 0  # live teleconsultations whose room is gone from the provider
 
     def record(self, status: int) -> None:
@@ -57,23 +61,35 @@ class FaultReport:
                 f"room deletions queued:             {self.queued_deletions}",
                 f"orphaned rooms before the sweep:   {self.orphaned_before_sweep}",
                 f"deletions still pending after it:  {self.still_pending}",
-                f"orphaned rooms after one sweep:    {self.orphaned_rooms}",
+                f"creations of unknown outcome:      {self.unknown_outcomes} (counted and logged by intent id)",
+                f"  their rooms left at the provider: {self.known_unknown_rooms} (known-unknown, told apart by the"
+                " intent id in the room's description)",
+                f"silent orphans after one sweep:    {self.orphaned_rooms}",
                 f"rooms missing at the provider:     {self.dangling_rooms}",
                 "result:                            " + ("OK" if self.ok else "FAILED"),
             ]
         )
 
 
+@dataclass(frozen=True)
+class RoomAudit:
+    orphaned: int  # at the provider, held by no live teleconsultation and accounted for by no record: must be 0
+    known_unknown: int  # at the provider, held by none, but carrying the id of an intent closed as unknown
+    dangling: int  # held by a live teleconsultation but gone from the provider: must be 0
+
+
 async def audit_rooms(
-    provider_rooms: Iterable[str], repository: TeleconsultationRepository, teleconsultation_ids: Iterable[str]
-) -> tuple[int, int]:
-    """How many of the provider's rooms no live teleconsultation refers to (orphaned), and how many rooms
-    live teleconsultations refer to are missing at the provider (dangling).
+    provider_rooms: Mapping[str, str],
+    repository: TeleconsultationRepository,
+    teleconsultation_ids: Iterable[str],
+    unknown_outcomes: Collection[str] = (),
+) -> RoomAudit:
+    """The provider's rooms (room id -> description) against the live teleconsultations and the intents closed
+    as "outcome unknown" (their ids, which the rooms carry as description).
 
     A teleconsultation stored although its creation was answered with an error has an id nobody was told;
     its room then counts as orphaned, which is what it is for the caller.
     """
-    at_provider = set(provider_rooms)
     referenced: set[str] = set()
     for teleconsultation_id in set(teleconsultation_ids):
         try:
@@ -82,7 +98,9 @@ async def audit_rooms(
             continue
         if teleconsultation.provider_room_id is not None:
             referenced.add(teleconsultation.provider_room_id)
-    return len(at_provider - referenced), len(referenced - at_provider)
+    unheld = {room: description for room, description in provider_rooms.items() if room not in referenced}
+    known = {room for room, description in unheld.items() if description in unknown_outcomes}
+    return RoomAudit(len(unheld) - len(known), len(known), len(referenced - set(provider_rooms)))
 
 
 def _by_key(counts: Counter[int] | Counter[str]) -> str:

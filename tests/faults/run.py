@@ -11,8 +11,9 @@ deletions and audits the provider's rooms against the store. Exits 1 when a call
 502/503 or no answer, or when a room was orphaned (or a stored room is missing at the provider).
 
 `--lost-replies` adds calls that are carried out but whose answer never arrives. A room created that way
-is unknown to the service; nothing reconciles the provider's rooms with the store yet, so such a run
-reports orphans.
+cannot be found again (Kaleyra has no list-rooms call): its creation's intent is closed as "outcome
+unknown", counted and logged by intent id, which the room carries as its description. The run reports
+such rooms as known-unknown, apart from silent orphans (rooms no record accounts for), which fail it.
 """
 
 from __future__ import annotations
@@ -68,7 +69,8 @@ async def run_faults(options: FaultOptions) -> FaultReport:
     report = FaultReport()
     faults = (*RANDOM_FAULTS, Fault.LOST) if options.lost_replies else RANDOM_FAULTS
     state = CountingKaleyraState(api_key=API_KEY, seed=options.seed, hang_seconds=5.0, random_faults=faults)
-    async with FakeKaleyraServer(state) as fake, _service(options, fake.base_url) as (client, container):
+    clock = FixedClock(T0 - timedelta(days=2))  # two days before the appointments: nothing is locked
+    async with FakeKaleyraServer(state) as fake, _service(options, fake.base_url, clock) as (client, container):
         state.failure_rate = options.failure_rate
         workload = Workload(client, random.Random(options.seed), report)
         await workload.run(options.operations, options.concurrency)
@@ -78,21 +80,29 @@ async def run_faults(options: FaultOptions) -> FaultReport:
         report.provider_calls = len(state.calls)
         report.faults_injected = state.injected
         report.queued_deletions = len(await store.cleanups.pending(EVERYTHING))
-        report.orphaned_before_sweep, _ = await audit_rooms(state.rooms, store.teleconsultations, workload.created)
+        before = await audit_rooms(_descriptions(state), store.teleconsultations, workload.created)
+        report.orphaned_before_sweep = before.orphaned + before.known_unknown
+        # Past every lease: whatever a request recorded and did not finish is the sweep's now.
+        clock.advance(timedelta(seconds=Settings().reliability.room_lease_seconds + 1))
         report.still_pending = await rooms.sweep(limit=EVERYTHING)
-        audit = await audit_rooms(state.rooms, store.teleconsultations, workload.created)
-        report.orphaned_rooms, report.dangling_rooms = audit
+        unknown = {intent.intent_id for intent in await store.intents.unknown(clock.now(), EVERYTHING)}
+        audit = await audit_rooms(_descriptions(state), store.teleconsultations, workload.created, unknown)
+        report.orphaned_rooms, report.dangling_rooms = audit.orphaned, audit.dangling
+        report.unknown_outcomes, report.known_unknown_rooms = len(unknown), audit.known_unknown
     return report
 
 
 @asynccontextmanager
-async def _service(options: FaultOptions, kaleyra_url: str) -> AsyncIterator[tuple[Any, Container]]:
+async def _service(options: FaultOptions, kaleyra_url: str, clock: FixedClock) -> AsyncIterator[tuple[Any, Container]]:
     with tempfile.TemporaryDirectory(prefix="fault-run-") as data_dir:
         container = Container(settings=_settings(options, kaleyra_url, Path(data_dir)), service_config=DEFAULT_CONFIG)
-        # Two days before the appointments: nothing is locked by the immutable period.
-        container.clock.override(providers.Object(FixedClock(T0 - timedelta(days=2))))
+        container.clock.override(providers.Object(clock))
         async with serve_app(ServiceApp(container)) as client:
             yield client, container
+
+
+def _descriptions(state: CountingKaleyraState) -> dict[str, str]:
+    return {room_id: room.description for room_id, room in state.rooms.items()}
 
 
 def _settings(options: FaultOptions, kaleyra_url: str, data_dir: Path) -> Settings:

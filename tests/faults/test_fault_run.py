@@ -31,8 +31,18 @@ async def test_the_audit_counts_orphaned_rooms_and_rooms_missing_at_the_provider
     missing.attach_room("room-missing", {})
     for teleconsultation in (present, missing):
         await repository.add(teleconsultation)
-    provider_rooms = ["room-present", "room-orphaned"]
-    assert await audit_rooms(provider_rooms, repository, ["a" * 24, "b" * 24, "c" * 24]) == (1, 1)
+    provider_rooms = {"room-present": "", "room-orphaned": "", "room-known": "intent-1", "room-other": "intent-2"}
+    audit = await audit_rooms(provider_rooms, repository, ["a" * 24, "b" * 24, "c" * 24], {"intent-1"})
+    assert (audit.orphaned, audit.known_unknown, audit.dangling) == (2, 1, 1)
+
+
+async def test_with_lost_replies_the_rooms_left_are_known_unknown_never_silent_orphans() -> None:
+    report = await run_faults(FaultOptions(operations=60, failure_rate=0.4, seed=5, lost_replies=True))
+    assert report.faults_injected["lost"] > 0
+    assert report.unknown_outcomes > 0, "no creation of unknown outcome: the run proves nothing"
+    assert report.known_unknown_rooms <= report.unknown_outcomes
+    assert (report.orphaned_rooms, report.dangling_rooms) == (0, 0)
+    assert report.ok
 
 
 @pytest.mark.parametrize(

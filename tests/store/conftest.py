@@ -16,11 +16,23 @@ from pymongo.asynchronous.database import AsyncDatabase
 from adapters.memory.cleanups import InMemoryPendingRoomCleanups
 from adapters.memory.clock import FixedClock
 from adapters.memory.idempotency import InMemoryIdempotencyRecords
-from adapters.memory.repository import InMemoryTeleconsultationRepository, InMemoryUserIdMap
+from adapters.memory.repository import (
+    InMemoryRecordedRoomDeletions,
+    InMemoryTeleconsultationRepository,
+    InMemoryUserIdMap,
+)
+from adapters.memory.room_intents import InMemoryRoomIntents
 from adapters.mongo.embedded import EmbeddedMongoServer
 from adapters.mongo.lifecycle import MongoStore, open_mongo_store
 from application.dto import UserMapping
-from application.ports import IdempotencyRecords, PendingRoomCleanups, TeleconsultationRepository, UserIdMap
+from application.ports import (
+    IdempotencyRecords,
+    PendingRoomCleanups,
+    RecordedRoomDeletions,
+    RoomIntents,
+    TeleconsultationRepository,
+    UserIdMap,
+)
 from domain.teleconsultation import Teleconsultation
 from tests.builders import T0, make_teleconsultation
 
@@ -72,20 +84,32 @@ class Ports:
     user_ids: UserIdMap
     cleanups: PendingRoomCleanups
     idempotency: IdempotencyRecords
+    intents: RoomIntents
+    room_deletions: RecordedRoomDeletions
 
 
 @pytest.fixture(params=["memory", "mongo"])
 async def ports(request: pytest.FixtureRequest, mongo_target: MongoTarget, clock: FixedClock) -> AsyncIterator[Ports]:
     if request.param == "memory":
+        teleconsultations = InMemoryTeleconsultationRepository(clock)
         yield Ports(
-            InMemoryTeleconsultationRepository(),
+            teleconsultations,
             InMemoryUserIdMap(),
             InMemoryPendingRoomCleanups(),
             InMemoryIdempotencyRecords(),
+            InMemoryRoomIntents(),
+            InMemoryRecordedRoomDeletions(teleconsultations),
         )
         return
     async with open_test_store(mongo_target, clock) as store:
-        yield Ports(store.teleconsultations, store.user_ids, store.cleanups, store.idempotency)
+        yield Ports(
+            store.teleconsultations,
+            store.user_ids,
+            store.cleanups,
+            store.idempotency,
+            store.intents,
+            store.room_deletions,
+        )
 
 
 async def map_user(user_ids: UserIdMap, mapping: UserMapping) -> None:

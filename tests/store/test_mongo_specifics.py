@@ -56,6 +56,7 @@ async def test_a_teleconsultation_is_stored_with_the_crud_field_names(
         "startDate",
         "endDate",
         "version",
+        "roomsToDelete",
     }
     assert str(raw["_id"]) == teleconsultation.id
     assert raw["__STATE__"] == "PUBLIC"
@@ -92,7 +93,10 @@ async def test_a_save_moves_updated_at_and_a_discard_moves_to_the_trash(
     await mongo_store.teleconsultations.save(teleconsultation)
     raw = await raw_database[TELECONSULTATIONS].find_one({})
     assert raw is not None
-    assert (raw["__STATE__"], raw["bandyerRoomId"], raw["version"]) == ("TRASH", None, 3)
+    # One write: trashed, still naming its room, and listing it as still to delete.
+    assert (raw["__STATE__"], raw["bandyerRoomId"], raw["version"]) == ("TRASH", "room-1", 3)
+    assert raw["roomsToDelete"] == ["room-1"]
+    assert raw["participants"][0]["accessLinkURL"] is None
     assert (raw["createdAt"], raw["updatedAt"]) == (created, later)
 
 

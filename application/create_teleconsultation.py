@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from application.dto import CallContext, RosterInput
+from application.events import EventType, Journal
 from application.ports import TeleconsultationRepository
 from application.rooms import RoomKeeper
 from application.roster import RosterBuilder
@@ -34,7 +35,9 @@ class CreateTeleconsultation:
         roster: RosterBuilder,
         rooms: RoomKeeper,
         rules: SchedulingRules,
+        journal: Journal,
     ) -> None:
+        self._journal = journal
         self._repository = repository
         self._roster = roster
         self._rooms = rooms
@@ -50,9 +53,13 @@ class CreateTeleconsultation:
             schedule=schedule,
         )
         new_room = await self._rooms.open_room(teleconsultation)
+        events = [self._journal.event(EventType.TELECONSULTATION_CREATED, teleconsultation.id)]
+        if new_room is not None:
+            events.append(self._journal.event(EventType.ROOM_CREATED, teleconsultation.id))
         try:
-            await self._repository.add(teleconsultation)
+            await self._repository.add(teleconsultation, events)
         except BaseException:
             await self._rooms.release(new_room)
             raise
+        await self._journal.relay_quietly(teleconsultation.id)
         return teleconsultation.id

@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 
 from application.errors import ProviderError, ProviderUnsupported
+from application.events import EventType, Journal
 from application.ports import CallUploads, TeleconsultationRepository
 
 logger = logging.getLogger(__name__)
@@ -39,8 +40,10 @@ class DeleteCallUploads:
         uploads: CallUploads | None,
         provider_name: str,
         enabled: bool,
+        journal: Journal,
         concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
+        self._journal = journal
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self._repository = repository
@@ -62,6 +65,10 @@ class DeleteCallUploads:
         deleted = await self._delete_all(uploads, keys)
         if deleted < len(keys):
             logger.warning("%d of %d call uploads could not be deleted", len(keys) - deleted, len(keys))
+        if deleted:
+            outcome = "success" if deleted == len(keys) else "partial"
+            event = self._journal.event(EventType.UPLOADS_DELETED, teleconsultation.id, outcome=outcome)
+            await self._journal.record(event)
         return UploadsDeletion(total=len(keys), deleted=deleted)
 
     async def _delete_all(self, uploads: CallUploads, keys: list[str]) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from application.dto import (
     CallContext,
@@ -21,6 +21,9 @@ from application.dto import (
 )
 from domain.privileges import Privilege
 from domain.teleconsultation import Teleconsultation
+
+if TYPE_CHECKING:
+    from application.events import Event, EventQuery
 
 
 class Clock(Protocol):
@@ -40,12 +43,12 @@ class TeleconsultationRepository(Protocol):
         """The live teleconsultation; raises NotFound when absent or trashed."""
         ...
 
-    async def add(self, teleconsultation: Teleconsultation) -> None:
-        """Store a new teleconsultation (version 0 becomes 1)."""
+    async def add(self, teleconsultation: Teleconsultation, events: Sequence[Event] = ()) -> None:
+        """Store a new teleconsultation (version 0 becomes 1), with `events` in its outbox in the same write."""
         ...
 
-    async def save(self, teleconsultation: Teleconsultation) -> None:
-        """Store a change (a discarded one goes to the trash).
+    async def save(self, teleconsultation: Teleconsultation, events: Sequence[Event] = ()) -> None:
+        """Store a change (a discarded one goes to the trash), with `events` in its outbox in the same write.
 
         Raises ConcurrentUpdate unless the stored version equals `teleconsultation.version`;
         on success the version is incremented in the store and on the object.
@@ -260,3 +263,28 @@ class LegacyDataMigration(Protocol):
     async def upgrade_user_ids(self, *, dry_run: bool) -> CollectionMigration:
         """Legacy rows, duplicate ids (the oldest row kept), then the unique index on the external id."""
         ...
+
+
+class EventLog(Protocol):
+    """The audit trail: events newest first. Raises StoreUnavailable when the store cannot be used."""
+
+    async def append(self, event: Event) -> bool:
+        """Add the event; False (and nothing written) when an event with its id is already logged."""
+        ...
+
+    async def contains(self, event_id: str) -> bool: ...
+
+    async def query(self, query: EventQuery, limit: int, after: str | None = None) -> tuple[list[Event], str | None]:
+        """Up to `limit` matching events, newest first, from after the position `after` (from an earlier page);
+        returns them with the position to continue from, None when there is nothing more."""
+        ...
+
+
+class EventOutbox(Protocol):
+    """Events stored with their change (in the teleconsultation's own document) and not yet in the log."""
+
+    async def pending(self, teleconsultation_id: str | None, limit: int) -> list[tuple[str, list[Event]]]:
+        """(teleconsultation id, its waiting events in order) for one teleconsultation, or for up to `limit`."""
+        ...
+
+    async def remove(self, teleconsultation_id: str, event_ids: Sequence[str]) -> None: ...

@@ -6,6 +6,7 @@ from typing import Protocol
 
 from application.dto import BackgroundImage, CompanyBackground, Requester
 from application.errors import ProviderUnsupported, UnsupportedMediaType
+from application.events import EventType, Journal
 from application.ports import CompanyBackgrounds
 from application.settings_admins import SettingsAdmins
 
@@ -35,7 +36,10 @@ class UploadCompanyBackground:
     """Raises Unauthorized, Forbidden, ProviderUnsupported (no backgrounds port), ContentTooLarge or
     UnsupportedMediaType."""
 
-    def __init__(self, *, admins: SettingsAdmins, backgrounds: CompanyBackgrounds | None, provider_name: str) -> None:
+    def __init__(
+        self, *, admins: SettingsAdmins, backgrounds: CompanyBackgrounds | None, provider_name: str, journal: Journal
+    ) -> None:
+        self._journal = journal
         self._admins = admins
         self._backgrounds = backgrounds
         self._provider_name = provider_name
@@ -48,4 +52,7 @@ class UploadCompanyBackground:
         # The declared content type is the client's word; the bytes are the image's.
         if not is_jpeg(image.data):
             raise UnsupportedMediaType("the virtual background must be a JPEG image")
-        return await self._backgrounds.upload_background(image.filename, JPEG_CONTENT_TYPE, image.data)
+        background = await self._backgrounds.upload_background(image.filename, JPEG_CONTENT_TYPE, image.data)
+        assert requester is not None  # ensure_admin let it through
+        await self._journal.record(self._journal.event(EventType.SETTINGS_CHANGED, actor=requester.user_ids[0]))
+        return background

@@ -9,7 +9,7 @@ adapters with its overrides (`container.store.override(...)`), never with a grap
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,10 +25,12 @@ from adapters.kaleyra.client import KaleyraVideoProvider
 from adapters.memory.call_features import InMemoryCallFeatures
 from adapters.memory.clock import SystemClock
 from adapters.memory.video_provider import InMemoryVideoProvider
+from application.audit import Auditors, ReadAuditEvents
 from application.circuit_breaker import CircuitBreaker
 from application.create_teleconsultation import CreateTeleconsultation
 from application.delete_teleconsultation import DeleteTeleconsultation
 from application.delete_uploads import DeleteCallUploads
+from application.events import Journal
 from application.get_teleconsultation import GetTeleconsultationAccess
 from application.get_transcription import GetTranscription
 from application.idempotent_creation import IdempotentCreateTeleconsultation
@@ -60,6 +62,7 @@ from domain.teleconsultation import SchedulingRules
 from entrypoints.gateways import open_http_session, open_store
 from entrypoints.http.requester import RequesterReader, UserIdPathStep
 from entrypoints.http.routes import (
+    audit_routes,
     call_routes,
     credentials_routes,
     probe_routes,
@@ -69,7 +72,7 @@ from entrypoints.http.routes import (
 from entrypoints.metrics import ServiceMetrics
 from entrypoints.service_config import ServiceConfig
 from entrypoints.settings import IdentitySettings, ReliabilitySettings, Settings
-from entrypoints.sweeper import RoomSweeper
+from entrypoints.sweeper import Chore, RoomSweeper
 
 T = TypeVar("T")
 
@@ -156,6 +159,10 @@ def requester_reader(
     )
 
 
+def sweep_chore(name: str, work: Callable[[], Awaitable[object]]) -> Chore:
+    return (name, work)
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     service_config = providers.Dependency(instance_of=ServiceConfig)
@@ -200,11 +207,14 @@ class Container(containers.DeclarativeContainer):
         rules=scheduling_rules,
         clock=clock,
     )
+    # The event log: events stored with their changes (the outbox) and relayed into it.
+    journal = providers.Singleton(Journal, clock=clock, log=store.provided.events, outbox=store.provided.outbox)
     room_sweeper = providers.Singleton(
         RoomSweeper,
         rooms=rooms,
         interval_seconds=settings.provided.reliability.sweep_interval_seconds,
         on_swept=metrics.provided.pending_cleanups,
+        chores=providers.List(providers.Callable(sweep_chore, "relaying the event outbox", journal.provided.relay)),
     )
     identities = providers.Singleton(participant_identities, privileges, directory, custom_ids)
     provider_users = providers.Singleton(
@@ -220,6 +230,7 @@ class Container(containers.DeclarativeContainer):
         roster=roster,
         rooms=rooms,
         rules=scheduling_rules,
+        journal=journal,
     )
     idempotent_create_teleconsultation = providers.Singleton(
         IdempotentCreateTeleconsultation,
@@ -235,6 +246,7 @@ class Container(containers.DeclarativeContainer):
         rooms=rooms,
         rules=scheduling_rules,
         clock=clock,
+        journal=journal,
     )
     get_teleconsultation_access = providers.Singleton(
         GetTeleconsultationAccess,
@@ -244,9 +256,10 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         rules=scheduling_rules,
         background_groups=service_config.provided.background_groups.call(),
+        journal=journal,
     )
     delete_teleconsultation = providers.Singleton(
-        DeleteTeleconsultation, repository=store.provided.teleconsultations, rooms=rooms
+        DeleteTeleconsultation, repository=store.provided.teleconsultations, rooms=rooms, journal=journal
     )
     issue_credentials = providers.Singleton(
         IssueCredentials,
@@ -256,6 +269,7 @@ class Container(containers.DeclarativeContainer):
         provider_users=provider_users,
         issuer=video.provided.sdk_credentials,
         provider_name=provider_name,
+        journal=journal,
     )
     delete_call_uploads = providers.Singleton(
         DeleteCallUploads,
@@ -263,18 +277,21 @@ class Container(containers.DeclarativeContainer):
         uploads=video.provided.uploads,
         provider_name=provider_name,
         enabled=settings.provided.delete_uploads,
+        journal=journal,
     )
     upload_company_background = providers.Singleton(
         UploadCompanyBackground,
         admins=settings_admins,
         backgrounds=video.provided.backgrounds,
         provider_name=provider_name,
+        journal=journal,
     )
     set_default_background = providers.Singleton(
         SetDefaultBackground,
         admins=settings_admins,
         backgrounds=video.provided.backgrounds,
         provider_name=provider_name,
+        journal=journal,
     )
     get_transcription = providers.Singleton(
         GetTranscription,
@@ -284,6 +301,10 @@ class Container(containers.DeclarativeContainer):
         recording_enabled=settings.provided.records_calls,
         max_bytes=settings.provided.transcription_max_bytes,
     )
+
+    # GET /audit/events; Auditors is its access rule, on its own until the authorization policy takes it in.
+    auditors = providers.Singleton(Auditors, service_config.provided.auditor_groups.call())
+    read_audit_events = providers.Singleton(ReadAuditEvents, auditors=auditors, log=store.provided.events)
 
     # `python -m entrypoints migrate` (Mongo stores only: the memory store keeps nothing from the original).
     migrate_stored_data = providers.Singleton(MigrateStoredData, migration=store.provided.migration)
@@ -307,6 +328,7 @@ class Container(containers.DeclarativeContainer):
             requesters=requesters,
         ),
         providers.Factory(probe_routes, store=store, metrics=metrics),
+        providers.Factory(audit_routes, read=read_audit_events, requesters=requesters),
     )
 
 

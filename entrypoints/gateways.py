@@ -10,6 +10,8 @@ import aiohttp
 
 from adapters.memory.store import InMemoryStore
 from application.ports import (
+    EventLog,
+    EventOutbox,
     IdempotencyRecords,
     PendingRoomCleanups,
     TeleconsultationRepository,
@@ -31,6 +33,12 @@ class Store(Protocol):
 
     @property
     def idempotency(self) -> IdempotencyRecords: ...
+
+    @property
+    def events(self) -> EventLog: ...
+
+    @property
+    def outbox(self) -> EventOutbox: ...
 
     async def ping(self) -> bool: ...
 

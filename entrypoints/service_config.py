@@ -74,6 +74,8 @@ class ServiceConfig(_Strict, frozen=True):
     userIdPathInRequest: list[PathStep] | None = None
     customUserId: CustomUserIdConfig = CustomUserIdConfig()
     settingsAdminGroups: list[str] | None = None
+    # Who may read the event log (GET /audit/events); nobody when unset.
+    auditorGroups: list[str] | None = None
     # Legacy 1.x keys, accepted and ignored: the Kaleyra environment now comes from BANDYER_BASE_URL.
     environment: Literal["sandbox", "production"] | None = None
     mode: str | None = None
@@ -82,6 +84,9 @@ class ServiceConfig(_Strict, frozen=True):
         """Who may change company settings: the configured groups, by default the plus groups."""
         groups = self.settingsAdminGroups if self.settingsAdminGroups is not None else self.privileges.plus.groups
         return frozenset(groups)
+
+    def auditor_groups(self) -> frozenset[str]:
+        return frozenset(self.auditorGroups or ())
 
     def background_groups(self) -> frozenset[str]:
         return frozenset(self.groupsWithBackgroundList)

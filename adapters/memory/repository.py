@@ -5,20 +5,21 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from application.dto import UserMapping
 from application.errors import ConcurrentUpdate, NotFound, ReservationLost, UserCreationInProgress
-from application.ports import TeleconsultationRepository, UserIdMap
+from application.events import Event
+from application.ports import EventOutbox, TeleconsultationRepository, UserIdMap
 from domain.duration_policy import Schedule
 from domain.teleconsultation import Teleconsultation
 
 _OBJECT_ID = re.compile(r"[0-9a-fA-F]{24}")
 
 
-class InMemoryTeleconsultationRepository(TeleconsultationRepository):
+class InMemoryTeleconsultationRepository(TeleconsultationRepository, EventOutbox):
     """Keeps private copies, so a change is visible to readers only once it is saved.
 
     A shallow copy (`dataclasses.replace`) is a private copy: every field of the aggregate is immutable
@@ -34,6 +35,7 @@ class InMemoryTeleconsultationRepository(TeleconsultationRepository):
 
     def __init__(self) -> None:
         self._stored: dict[str, Teleconsultation] = {}
+        self._outbox: dict[str, list[Event]] = {}
 
     async def next_id(self) -> str:
         return secrets.token_hex(12)
@@ -45,7 +47,7 @@ class InMemoryTeleconsultationRepository(TeleconsultationRepository):
             raise NotFound(teleconsultation_id)
         return replace(stored)
 
-    async def add(self, teleconsultation: Teleconsultation) -> None:
+    async def add(self, teleconsultation: Teleconsultation, events: Sequence[Event] = ()) -> None:
         await _yield_like_io()
         key = _key(teleconsultation.id)
         if key is None:
@@ -53,9 +55,10 @@ class InMemoryTeleconsultationRepository(TeleconsultationRepository):
         if key in self._stored:
             raise ConcurrentUpdate(teleconsultation.id)
         self._stored[key] = _stored_copy(teleconsultation, key, version=1)
+        self._outbox.setdefault(key, []).extend(events)
         teleconsultation.version = 1
 
-    async def save(self, teleconsultation: Teleconsultation) -> None:
+    async def save(self, teleconsultation: Teleconsultation, events: Sequence[Event] = ()) -> None:
         await _yield_like_io()
         key = _key(teleconsultation.id)
         stored = None if key is None else self._stored.get(key)
@@ -67,7 +70,24 @@ class InMemoryTeleconsultationRepository(TeleconsultationRepository):
         # No await between the check above and this write: the check-and-set is atomic.
         new_version = teleconsultation.version + 1
         self._stored[stored.id] = _stored_copy(teleconsultation, stored.id, version=new_version)
+        self._outbox.setdefault(stored.id, []).extend(events)
         teleconsultation.version = new_version
+
+    async def pending(self, teleconsultation_id: str | None, limit: int) -> list[tuple[str, list[Event]]]:
+        await _yield_like_io()
+        if teleconsultation_id is not None:
+            key = _key(teleconsultation_id)
+            waiting = [] if key is None else self._outbox.get(key, [])
+            return [(key, list(waiting))] if key is not None and waiting else []
+        return [(key, list(events)) for key, events in self._outbox.items() if events][: max(limit, 0)]
+
+    async def remove(self, teleconsultation_id: str, event_ids: Sequence[str]) -> None:
+        await _yield_like_io()
+        key = _key(teleconsultation_id)
+        if key is None or key not in self._outbox:
+            return
+        gone = set(event_ids)
+        self._outbox[key] = [event for event in self._outbox[key] if event.id not in gone]
 
     def _live(self, teleconsultation_id: str) -> Teleconsultation | None:
         key = _key(teleconsultation_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from adapters.memory.cleanups import InMemoryPendingRoomCleanups
+from adapters.memory.events import InMemoryEventLog
 from adapters.memory.idempotency import InMemoryIdempotencyRecords
 from adapters.memory.repository import InMemoryTeleconsultationRepository, InMemoryUserIdMap
 
@@ -13,6 +14,9 @@ class InMemoryStore:
         self.user_ids = InMemoryUserIdMap()
         self.cleanups = InMemoryPendingRoomCleanups()
         self.idempotency = InMemoryIdempotencyRecords()
+        self.events = InMemoryEventLog()
+        # The outbox lives with the teleconsultations, written by the same step as their changes.
+        self.outbox = self.teleconsultations
 
     async def ping(self) -> bool:
         return True

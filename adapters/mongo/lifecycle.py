@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pymongo
@@ -17,6 +17,13 @@ from pymongo.errors import ConfigurationError, PyMongoError, ServerSelectionTime
 from adapters.mongo.cleanups import MongoPendingRoomCleanups
 from adapters.mongo.documents import BoundDocuments, bind_documents
 from adapters.mongo.errors import translate_store_errors
+from adapters.mongo.events import (
+    DEFAULT_EVENTS_COLLECTION,
+    EventDocument,
+    MongoEventLog,
+    MongoEventOutbox,
+    bind_event_documents,
+)
 from adapters.mongo.idempotency import MongoIdempotencyRecords
 from adapters.mongo.migration import MongoLegacyMigration
 from adapters.mongo.repository import NO_PRIVILEGES, MongoTeleconsultationRepository
@@ -49,7 +56,9 @@ class MongoStore:
         documents: BoundDocuments,
         clock: Clock,
         ping_seconds: float,
+        *,
         privileges: PrivilegePolicy = NO_PRIVILEGES,
+        events: type[EventDocument] | None = None,
     ):
         self.teleconsultations = MongoTeleconsultationRepository(documents.teleconsultations, clock, privileges)
         # What `python -m entrypoints migrate` runs: the original's documents upgraded in place.
@@ -57,6 +66,9 @@ class MongoStore:
         self.user_ids = MongoUserIdMap(documents.user_ids, clock)
         self.cleanups = MongoPendingRoomCleanups(documents.cleanups, clock)
         self.idempotency = MongoIdempotencyRecords(documents.idempotency)
+        assert events is not None  # always bound by open_mongo_store
+        self.events = MongoEventLog(events)
+        self.outbox = MongoEventOutbox(documents.teleconsultations)
         self._database = database
         self._ping_seconds = ping_seconds
 
@@ -82,6 +94,8 @@ async def open_mongo_store(
     clock: Clock | None = None,
     timeouts: MongoTimeouts = MongoTimeouts(),
     privileges: PrivilegePolicy = NO_PRIVILEGES,
+    events_collection: str = DEFAULT_EVENTS_COLLECTION,
+    audit_retention: timedelta | None = None,
 ) -> AsyncIterator[MongoStore]:
     """Connect, create the indexes, and close the client on exit; raises StoreUnavailable if unreachable.
 
@@ -106,12 +120,22 @@ async def open_mongo_store(
         )
         with translate_store_errors():
             try:
-                await init_beanie(database=client[database], document_models=list(documents))
+                events = bind_event_documents(events_collection, audit_retention)
+                await init_beanie(database=client[database], document_models=[*documents, events])
             except ServerSelectionTimeoutError as error:
                 seconds = timeouts.server_selection_ms / 1000
                 raise StoreUnavailable(f"MongoDB at {hosts_of(url)} did not answer within {seconds:g} s") from error
         await index_at_start_up(documents.user_ids.get_pymongo_collection())
-        yield MongoStore(client[database], documents, clock or _UtcClock(), timeouts.ping_seconds, privileges)
+        store = MongoStore(
+            client[database],
+            documents,
+            clock or _UtcClock(),
+            timeouts.ping_seconds,
+            privileges=privileges,
+            events=events,
+        )
+        await store.outbox.ensure_index()
+        yield store
     finally:
         await client.close()
 

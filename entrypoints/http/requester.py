@@ -12,6 +12,7 @@ from litestar import Request
 from application.dto import CallContext, Requester
 from application.errors import Unauthorized
 from application.ports import TokenVerifier
+from application.request_context import current_actor
 from entrypoints.settings import IdentityHeaders
 
 # Always passed on to the services called on the caller's behalf, like the platform's own plugins do. The request
@@ -61,6 +62,13 @@ class RequesterReader:
         self._forwarded = tuple(dict.fromkeys(names))
 
     async def requester(self, request: Request[Any, Any, Any]) -> Requester | None:
+        """Who is calling; also the actor the events of this request name (application/request_context)."""
+        found = await self._requester(request)
+        if found is not None:
+            current_actor.set(found.user_ids[0])
+        return found
+
+    async def _requester(self, request: Request[Any, Any, Any]) -> Requester | None:
         if self._verifier is not None:
             return await self._from_token(request)
         if self._header_step is not None:

@@ -61,6 +61,7 @@ async def test_deletions_run_in_parallel_but_never_more_than_the_bound(concurren
         uploads=h.features,
         provider_name="memory",
         enabled=True,
+        journal=h.container.journal(),
         concurrency=concurrency,
     )
 
@@ -99,5 +100,6 @@ def test_the_concurrency_must_allow_progress() -> None:
             uploads=h.features,
             provider_name="memory",
             enabled=True,
+            journal=h.container.journal(),
             concurrency=0,
         )

@@ -105,6 +105,7 @@ def teleconsultation_routes(
         ] = None,
     ) -> Response[CreatedTeleconsultation]:
         data = await required_json_body(request, CreateTeleconsultationBody)
+        await requesters.requester(request)  # the actor of its events
         command = CreateTeleconsultationCommand(
             roster=roster_input(data.participants),
             start=data.start_date,
@@ -134,6 +135,7 @@ def teleconsultation_routes(
     )
     async def update_teleconsultation(request: Request[Any, Any, Any], roomId: FromPath[str]) -> None:
         data = await required_json_body(request, UpdateTeleconsultationBody)
+        await requesters.requester(request)  # the actor of its events
         command = UpdateTeleconsultationCommand(
             teleconsultation_id=roomId,
             roster=None if data.participants is None else roster_input(data.participants),
@@ -169,7 +171,8 @@ def teleconsultation_routes(
         summary="Cancel a teleconsultation",
         responses=error_responses(400, 404, 409, 503),
     )
-    async def cancel_teleconsultation(roomId: FromPath[str]) -> None:
+    async def cancel_teleconsultation(request: Request[Any, Any, Any], roomId: FromPath[str]) -> None:
+        await requesters.requester(request)  # the actor of its events
         await cancel.execute(roomId)
 
     return Router(

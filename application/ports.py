@@ -24,6 +24,7 @@ from domain.teleconsultation import Teleconsultation
 
 if TYPE_CHECKING:
     from application.events import Event, EventQuery
+    from application.webhooks import Delivery
 
 
 class Clock(Protocol):
@@ -288,3 +289,34 @@ class EventOutbox(Protocol):
         ...
 
     async def remove(self, teleconsultation_id: str, event_ids: Sequence[str]) -> None: ...
+
+
+class WebhookDeliveries(Protocol):
+    """Outbound webhook deliveries, one per event and target, each leased to one deliverer at a time.
+
+    Raises StoreUnavailable when the store cannot be used.
+    """
+
+    async def enqueue(self, deliveries: Sequence[Delivery]) -> None:
+        """Queue them; a delivery already queued (same id) is left as it is."""
+        ...
+
+    async def claim_due(self, owner: str, *, now: datetime, until: datetime, limit: int) -> list[Delivery]:
+        """Lease to `owner`, until `until`, up to `limit` pending deliveries due by `now` that nobody else holds."""
+        ...
+
+    async def delivered(self, delivery_id: str, owner: str) -> None: ...
+
+    async def failed(self, delivery_id: str, owner: str, *, retry_at: datetime | None) -> None:
+        """Count a failed attempt and free the lease; `retry_at` None dead-letters the delivery."""
+        ...
+
+    async def counts(self) -> dict[str, int]:
+        """How many deliveries are `pending`, `delivered` and `dead`."""
+        ...
+
+
+class WebhookSender(Protocol):
+    async def send(self, url: str, message_id: str, body: bytes) -> bool:
+        """POST the signed message; True when the receiver took it (2xx). Never raises for a failed delivery."""
+        ...

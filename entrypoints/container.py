@@ -25,6 +25,7 @@ from adapters.kaleyra.client import KaleyraVideoProvider
 from adapters.memory.call_features import InMemoryCallFeatures
 from adapters.memory.clock import SystemClock
 from adapters.memory.video_provider import InMemoryVideoProvider
+from adapters.webhooks.sender import StandardWebhookSender
 from application.audit import Auditors, ReadAuditEvents
 from application.circuit_breaker import CircuitBreaker
 from application.create_teleconsultation import CreateTeleconsultation
@@ -47,6 +48,7 @@ from application.ports import (
     SessionTranscriptions,
     UserDirectory,
     VideoProvider,
+    WebhookDeliveries,
 )
 from application.provider_users import ProviderUsers
 from application.room_details_cache import RoomDetailsCache
@@ -56,6 +58,7 @@ from application.set_default_background import SetDefaultBackground
 from application.settings_admins import SettingsAdmins
 from application.update_teleconsultation import UpdateTeleconsultation
 from application.upload_background import UploadCompanyBackground
+from application.webhooks import WebhookDeliverer, WebhookOutbox
 from domain.duration_policy import DurationPolicy
 from domain.privileges import PrivilegePolicy
 from domain.teleconsultation import SchedulingRules
@@ -71,8 +74,9 @@ from entrypoints.http.routes import (
 )
 from entrypoints.metrics import ServiceMetrics
 from entrypoints.service_config import ServiceConfig
-from entrypoints.settings import IdentitySettings, ReliabilitySettings, Settings
+from entrypoints.settings import EventSettings, IdentitySettings, ReliabilitySettings, Settings
 from entrypoints.sweeper import Chore, RoomSweeper
+from entrypoints.webhook_pump import WebhookPump
 
 T = TypeVar("T")
 
@@ -159,6 +163,22 @@ def requester_reader(
     )
 
 
+def webhook_deliverer(
+    events: EventSettings, deliveries: WebhookDeliveries, session: aiohttp.ClientSession, clock: Clock
+) -> WebhookDeliverer | None:
+    """None without WEBHOOK_URL; Settings.from_env requires WEBHOOK_SECRET with it."""
+    if not events.webhook_urls or events.webhook_secret is None:
+        return None
+    sender = StandardWebhookSender(session, events.webhook_secret, clock, events.webhook_timeout_seconds)
+    return WebhookDeliverer(
+        deliveries=deliveries,
+        sender=sender,
+        clock=clock,
+        max_attempts=events.webhook_max_attempts,
+        retry_base=timedelta(seconds=events.webhook_retry_base_seconds),
+    )
+
+
 def sweep_chore(name: str, work: Callable[[], Awaitable[object]]) -> Chore:
     return (name, work)
 
@@ -207,8 +227,27 @@ class Container(containers.DeclarativeContainer):
         rules=scheduling_rules,
         clock=clock,
     )
-    # The event log: events stored with their changes (the outbox) and relayed into it.
-    journal = providers.Singleton(Journal, clock=clock, log=store.provided.events, outbox=store.provided.outbox)
+    # The event log: events stored with their changes (the outbox) and relayed into it; each new event is queued
+    # for the outbound webhooks, which the pump delivers beside the sweeper.
+    webhook_outbox = providers.Singleton(
+        WebhookOutbox, deliveries=store.provided.deliveries, targets=settings.provided.events.webhook_urls
+    )
+    journal = providers.Singleton(
+        Journal,
+        clock=clock,
+        log=store.provided.events,
+        outbox=store.provided.outbox,
+        on_logged=providers.List(webhook_outbox),
+    )
+    webhook_pump = providers.Singleton(
+        WebhookPump,
+        deliverer=providers.Singleton(
+            webhook_deliverer, settings.provided.events, store.provided.deliveries, http_session, clock
+        ),
+        outbox=webhook_outbox,
+        poll_seconds=settings.provided.events.webhook_poll_seconds,
+        on_counted=metrics.provided.webhook_deliveries,
+    )
     room_sweeper = providers.Singleton(
         RoomSweeper,
         rooms=rooms,

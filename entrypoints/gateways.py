@@ -16,6 +16,7 @@ from application.ports import (
     PendingRoomCleanups,
     TeleconsultationRepository,
     UserIdMap,
+    WebhookDeliveries,
 )
 from domain.privileges import PrivilegePolicy
 from entrypoints.settings import Settings, StoreSettings
@@ -39,6 +40,9 @@ class Store(Protocol):
 
     @property
     def outbox(self) -> EventOutbox: ...
+
+    @property
+    def deliveries(self) -> WebhookDeliveries: ...
 
     async def ping(self) -> bool: ...
 

@@ -54,6 +54,13 @@ class ServiceMetrics:
             "Provider rooms whose deletion failed and is still to be retried, as of the last sweep.",
             registry=self.registry,
         )
+        self._webhook_deliveries = Gauge(
+            "teleconsultation_webhook_deliveries",
+            "Outbound webhook deliveries still to be made (pending) and given up after the last attempt (dead), as "
+            "of the deliverer's last pass.",
+            ["state"],
+            registry=self.registry,
+        )
         if circuit_breaker is not None:
             breaker = circuit_breaker
             self._circuit_open.labels(breaker.provider).set_function(
@@ -82,6 +89,10 @@ class ServiceMetrics:
 
     def pending_cleanups(self, count: int) -> None:
         self._pending_cleanups.set(count)
+
+    def webhook_deliveries(self, counts: dict[str, int]) -> None:
+        for state in ("pending", "dead"):
+            self._webhook_deliveries.labels(state).set(counts.get(state, 0))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

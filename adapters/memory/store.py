@@ -6,6 +6,7 @@ from adapters.memory.cleanups import InMemoryPendingRoomCleanups
 from adapters.memory.events import InMemoryEventLog
 from adapters.memory.idempotency import InMemoryIdempotencyRecords
 from adapters.memory.repository import InMemoryTeleconsultationRepository, InMemoryUserIdMap
+from adapters.memory.webhooks import InMemoryWebhookDeliveries
 
 
 class InMemoryStore:
@@ -17,6 +18,7 @@ class InMemoryStore:
         self.events = InMemoryEventLog()
         # The outbox lives with the teleconsultations, written by the same step as their changes.
         self.outbox = self.teleconsultations
+        self.deliveries = InMemoryWebhookDeliveries()
 
     async def ping(self) -> bool:
         return True

@@ -29,6 +29,12 @@ from adapters.mongo.migration import MongoLegacyMigration
 from adapters.mongo.repository import NO_PRIVILEGES, MongoTeleconsultationRepository
 from adapters.mongo.user_id_index import index_at_start_up
 from adapters.mongo.user_ids import MongoUserIdMap
+from adapters.mongo.webhooks import (
+    DEFAULT_DELIVERIES_COLLECTION,
+    DeliveryDocument,
+    MongoWebhookDeliveries,
+    bind_delivery_documents,
+)
 from application.errors import StoreUnavailable
 from application.ports import Clock
 from domain.privileges import PrivilegePolicy
@@ -59,6 +65,7 @@ class MongoStore:
         *,
         privileges: PrivilegePolicy = NO_PRIVILEGES,
         events: type[EventDocument] | None = None,
+        deliveries: type[DeliveryDocument] | None = None,
     ):
         self.teleconsultations = MongoTeleconsultationRepository(documents.teleconsultations, clock, privileges)
         # What `python -m entrypoints migrate` runs: the original's documents upgraded in place.
@@ -69,6 +76,8 @@ class MongoStore:
         assert events is not None  # always bound by open_mongo_store
         self.events = MongoEventLog(events)
         self.outbox = MongoEventOutbox(documents.teleconsultations)
+        assert deliveries is not None  # always bound by open_mongo_store
+        self.deliveries = MongoWebhookDeliveries(deliveries, clock)
         self._database = database
         self._ping_seconds = ping_seconds
 
@@ -96,6 +105,7 @@ async def open_mongo_store(
     privileges: PrivilegePolicy = NO_PRIVILEGES,
     events_collection: str = DEFAULT_EVENTS_COLLECTION,
     audit_retention: timedelta | None = None,
+    deliveries_collection: str = DEFAULT_DELIVERIES_COLLECTION,
 ) -> AsyncIterator[MongoStore]:
     """Connect, create the indexes, and close the client on exit; raises StoreUnavailable if unreachable.
 
@@ -121,7 +131,8 @@ async def open_mongo_store(
         with translate_store_errors():
             try:
                 events = bind_event_documents(events_collection, audit_retention)
-                await init_beanie(database=client[database], document_models=[*documents, events])
+                deliveries = bind_delivery_documents(deliveries_collection)
+                await init_beanie(database=client[database], document_models=[*documents, events, deliveries])
             except ServerSelectionTimeoutError as error:
                 seconds = timeouts.server_selection_ms / 1000
                 raise StoreUnavailable(f"MongoDB at {hosts_of(url)} did not answer within {seconds:g} s") from error
@@ -133,6 +144,7 @@ async def open_mongo_store(
             timeouts.ping_seconds,
             privileges=privileges,
             events=events,
+            deliveries=deliveries,
         )
         await store.outbox.ensure_index()
         yield store

@@ -84,8 +84,9 @@ async def running_app(container: Container) -> AsyncIterator[Litestar]:
     async with opened_resources(container):
         routes = await resolved(container.routes)
         sweeper = await resolved(container.room_sweeper)
+        pump = await resolved(container.webhook_pump)
         app = build_litestar_app(routes, container.metrics(), await resolved(container.journal))  # type: ignore[arg-type]
-        async with sweeper.running():
+        async with sweeper.running(), pump.running():
             yield app
 
 

@@ -320,3 +320,11 @@ class WebhookSender(Protocol):
     async def send(self, url: str, message_id: str, body: bytes) -> bool:
         """POST the signed message; True when the receiver took it (2xx). Never raises for a failed delivery."""
         ...
+
+
+class RoomIndex(Protocol):
+    """Which teleconsultation a provider room belongs to (for the provider's webhooks, which name rooms)."""
+
+    async def teleconsultation_of_room(self, room_id: str) -> str | None:
+        """The id of the live or trashed teleconsultation whose current room it is; None when none is."""
+        ...

@@ -50,6 +50,7 @@ from application.ports import (
     VideoProvider,
     WebhookDeliveries,
 )
+from application.provider_events import ReceiveProviderEvent
 from application.provider_users import ProviderUsers
 from application.room_details_cache import RoomDetailsCache
 from application.rooms import RoomKeeper
@@ -69,6 +70,7 @@ from entrypoints.http.routes import (
     call_routes,
     credentials_routes,
     probe_routes,
+    provider_webhook_routes,
     settings_routes,
     teleconsultation_routes,
 )
@@ -177,6 +179,11 @@ def webhook_deliverer(
         max_attempts=events.webhook_max_attempts,
         retry_base=timedelta(seconds=events.webhook_retry_base_seconds),
     )
+
+
+def provider_webhook_secret(settings: Settings) -> str | None:
+    """Kaleyra signs its webhooks with the company API key; other providers send none."""
+    return settings.kaleyra.api_key if settings.kaleyra is not None else None
 
 
 def sweep_chore(name: str, work: Callable[[], Awaitable[object]]) -> Chore:
@@ -345,6 +352,11 @@ class Container(containers.DeclarativeContainer):
     auditors = providers.Singleton(Auditors, service_config.provided.auditor_groups.call())
     read_audit_events = providers.Singleton(ReadAuditEvents, auditors=auditors, log=store.provided.events)
 
+    # POST /webhooks/kaleyra.
+    receive_provider_event = providers.Singleton(
+        ReceiveProviderEvent, journal=journal, rooms=store.provided.rooms, delete_uploads=delete_call_uploads
+    )
+
     # `python -m entrypoints migrate` (Mongo stores only: the memory store keeps nothing from the original).
     migrate_stored_data = providers.Singleton(MigrateStoredData, migration=store.provided.migration)
 
@@ -368,6 +380,11 @@ class Container(containers.DeclarativeContainer):
         ),
         providers.Factory(probe_routes, store=store, metrics=metrics),
         providers.Factory(audit_routes, read=read_audit_events, requesters=requesters),
+        providers.Factory(
+            provider_webhook_routes,
+            receive=receive_provider_event,
+            secret=providers.Callable(provider_webhook_secret, settings),
+        ),
     )
 
 

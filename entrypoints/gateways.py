@@ -14,6 +14,7 @@ from application.ports import (
     EventOutbox,
     IdempotencyRecords,
     PendingRoomCleanups,
+    RoomIndex,
     TeleconsultationRepository,
     UserIdMap,
     WebhookDeliveries,
@@ -43,6 +44,9 @@ class Store(Protocol):
 
     @property
     def deliveries(self) -> WebhookDeliveries: ...
+
+    @property
+    def rooms(self) -> RoomIndex: ...
 
     async def ping(self) -> bool: ...
 

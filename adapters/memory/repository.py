@@ -12,14 +12,14 @@ from datetime import UTC, datetime
 from application.dto import UserMapping
 from application.errors import ConcurrentUpdate, NotFound, ReservationLost, UserCreationInProgress
 from application.events import Event
-from application.ports import EventOutbox, TeleconsultationRepository, UserIdMap
+from application.ports import EventOutbox, RoomIndex, TeleconsultationRepository, UserIdMap
 from domain.duration_policy import Schedule
 from domain.teleconsultation import Teleconsultation
 
 _OBJECT_ID = re.compile(r"[0-9a-fA-F]{24}")
 
 
-class InMemoryTeleconsultationRepository(TeleconsultationRepository, EventOutbox):
+class InMemoryTeleconsultationRepository(TeleconsultationRepository, EventOutbox, RoomIndex):
     """Keeps private copies, so a change is visible to readers only once it is saved.
 
     A shallow copy (`dataclasses.replace`) is a private copy: every field of the aggregate is immutable
@@ -72,6 +72,10 @@ class InMemoryTeleconsultationRepository(TeleconsultationRepository, EventOutbox
         self._stored[stored.id] = _stored_copy(teleconsultation, stored.id, version=new_version)
         self._outbox.setdefault(stored.id, []).extend(events)
         teleconsultation.version = new_version
+
+    async def teleconsultation_of_room(self, room_id: str) -> str | None:
+        await _yield_like_io()
+        return next((key for key, stored in self._stored.items() if stored.provider_room_id == room_id), None)
 
     async def pending(self, teleconsultation_id: str | None, limit: int) -> list[tuple[str, list[Event]]]:
         await _yield_like_io()

@@ -19,6 +19,7 @@ class InMemoryStore:
         # The outbox lives with the teleconsultations, written by the same step as their changes.
         self.outbox = self.teleconsultations
         self.deliveries = InMemoryWebhookDeliveries()
+        self.rooms = self.teleconsultations
 
     async def ping(self) -> bool:
         return True

@@ -22,7 +22,7 @@ from adapters.mongo.documents import TeleconsultationDocument
 from adapters.mongo.errors import translate_store_errors
 from adapters.mongo.mapping import as_bson_datetime, from_bson_datetime, object_id
 from application.events import Event, EventQuery
-from application.ports import EventLog, EventOutbox
+from application.ports import EventLog, EventOutbox, RoomIndex
 
 DEFAULT_EVENTS_COLLECTION = "teleconsultations_events"
 OUTBOX = "outbox"
@@ -150,8 +150,11 @@ class MongoEventOutbox(EventOutbox):
         self._model = model
 
     async def ensure_index(self) -> None:
+        collection = self._model.get_pymongo_collection()
         with translate_store_errors():
-            await self._model.get_pymongo_collection().create_index([("outbox.id", ASCENDING)], sparse=True)
+            await collection.create_index([("outbox.id", ASCENDING)], sparse=True)
+            # The provider's webhooks name rooms (MongoRoomIndex).
+            await collection.create_index([("bandyerRoomId", ASCENDING)], sparse=True)
 
     async def pending(self, teleconsultation_id: str | None, limit: int) -> list[tuple[str, list[Event]]]:
         match: dict[str, Any] = {"outbox.id": {"$exists": True}}
@@ -179,3 +182,13 @@ class MongoEventOutbox(EventOutbox):
             await self._model.get_pymongo_collection().update_one(
                 {"_id": oid}, {"$pull": {OUTBOX: {"id": {"$in": list(event_ids)}}}}
             )
+
+
+class MongoRoomIndex(RoomIndex):
+    def __init__(self, model: type[TeleconsultationDocument]) -> None:
+        self._model = model
+
+    async def teleconsultation_of_room(self, room_id: str) -> str | None:
+        with translate_store_errors():
+            found = await self._model.get_pymongo_collection().find_one({"bandyerRoomId": room_id}, {"_id": 1})
+        return None if found is None else str(found["_id"])

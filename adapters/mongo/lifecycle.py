@@ -22,6 +22,7 @@ from adapters.mongo.events import (
     EventDocument,
     MongoEventLog,
     MongoEventOutbox,
+    MongoRoomIndex,
     bind_event_documents,
 )
 from adapters.mongo.idempotency import MongoIdempotencyRecords
@@ -76,6 +77,7 @@ class MongoStore:
         assert events is not None  # always bound by open_mongo_store
         self.events = MongoEventLog(events)
         self.outbox = MongoEventOutbox(documents.teleconsultations)
+        self.rooms = MongoRoomIndex(documents.teleconsultations)
         assert deliveries is not None  # always bound by open_mongo_store
         self.deliveries = MongoWebhookDeliveries(deliveries, clock)
         self._database = database

@@ -24,6 +24,7 @@ from domain.teleconsultation import Teleconsultation
 
 if TYPE_CHECKING:
     from application.events import Event, EventQuery
+    from application.retention import Retained
     from application.webhooks import Delivery
 
 
@@ -327,4 +328,18 @@ class RoomIndex(Protocol):
 
     async def teleconsultation_of_room(self, room_id: str) -> str | None:
         """The id of the live or trashed teleconsultation whose current room it is; None when none is."""
+        ...
+
+
+class RetentionStore(Protocol):
+    """Teleconsultations whose personal data must go (RETENTION_DAYS). Raises StoreUnavailable."""
+
+    async def due_for_purge(self, *, ended_before: datetime, cancelled_before: datetime, limit: int) -> list[Retained]:
+        """Up to `limit` not yet purged: live ones that ended before `ended_before`, trashed ones cancelled
+        before `cancelled_before`."""
+        ...
+
+    async def purge(self, teleconsultation_id: str, event: Event) -> bool:
+        """Remove the participants' names, links and groups, with `event` in the same write; False when it was
+        purged already or changed since it was listed (the next sweep lists it again)."""
         ...

@@ -52,6 +52,7 @@ from application.ports import (
 )
 from application.provider_events import ReceiveProviderEvent
 from application.provider_users import ProviderUsers
+from application.retention import ApplyRetention
 from application.room_details_cache import RoomDetailsCache
 from application.rooms import RoomKeeper
 from application.roster import RosterBuilder
@@ -186,6 +187,10 @@ def provider_webhook_secret(settings: Settings) -> str | None:
     return settings.kaleyra.api_key if settings.kaleyra is not None else None
 
 
+def retention_period(events: EventSettings) -> timedelta | None:
+    return None if events.retention_days is None else timedelta(days=events.retention_days)
+
+
 def sweep_chore(name: str, work: Callable[[], Awaitable[object]]) -> Chore:
     return (name, work)
 
@@ -198,7 +203,9 @@ class Container(containers.DeclarativeContainer):
 
     # Resources, opened at start-up and closed at shutdown.
     http_session = providers.Resource(open_http_session, settings)
-    store = providers.Resource(open_store, settings.provided.store, privileges)
+    store = providers.Resource(
+        open_store, settings.provided.store, privileges, settings.provided.events.audit_retention_days
+    )
 
     # Adapters.
     clock = providers.Singleton(SystemClock)
@@ -254,13 +261,6 @@ class Container(containers.DeclarativeContainer):
         outbox=webhook_outbox,
         poll_seconds=settings.provided.events.webhook_poll_seconds,
         on_counted=metrics.provided.webhook_deliveries,
-    )
-    room_sweeper = providers.Singleton(
-        RoomSweeper,
-        rooms=rooms,
-        interval_seconds=settings.provided.reliability.sweep_interval_seconds,
-        on_swept=metrics.provided.pending_cleanups,
-        chores=providers.List(providers.Callable(sweep_chore, "relaying the event outbox", journal.provided.relay)),
     )
     identities = providers.Singleton(participant_identities, privileges, directory, custom_ids)
     provider_users = providers.Singleton(
@@ -355,6 +355,28 @@ class Container(containers.DeclarativeContainer):
     # POST /webhooks/kaleyra.
     receive_provider_event = providers.Singleton(
         ReceiveProviderEvent, journal=journal, rooms=store.provided.rooms, delete_uploads=delete_call_uploads
+    )
+
+    # RETENTION_DAYS, applied by every sweep.
+    apply_retention = providers.Singleton(
+        ApplyRetention,
+        store=store.provided.retention,
+        uploads=video.provided.uploads,
+        journal=journal,
+        clock=clock,
+        retention=providers.Callable(retention_period, settings.provided.events),
+    )
+
+    # The background sweeps: queued room deletions, then the outbox relay and retention.
+    room_sweeper = providers.Singleton(
+        RoomSweeper,
+        rooms=rooms,
+        interval_seconds=settings.provided.reliability.sweep_interval_seconds,
+        on_swept=metrics.provided.pending_cleanups,
+        chores=providers.List(
+            providers.Callable(sweep_chore, "relaying the event outbox", journal.provided.relay),
+            providers.Callable(sweep_chore, "applying retention", apply_retention.provided.execute),
+        ),
     )
 
     # `python -m entrypoints migrate` (Mongo stores only: the memory store keeps nothing from the original).

@@ -12,14 +12,15 @@ from datetime import UTC, datetime
 from application.dto import UserMapping
 from application.errors import ConcurrentUpdate, NotFound, ReservationLost, UserCreationInProgress
 from application.events import Event
-from application.ports import EventOutbox, RoomIndex, TeleconsultationRepository, UserIdMap
+from application.ports import Clock, EventOutbox, RetentionStore, RoomIndex, TeleconsultationRepository, UserIdMap
+from application.retention import Retained
 from domain.duration_policy import Schedule
 from domain.teleconsultation import Teleconsultation
 
 _OBJECT_ID = re.compile(r"[0-9a-fA-F]{24}")
 
 
-class InMemoryTeleconsultationRepository(TeleconsultationRepository, EventOutbox, RoomIndex):
+class InMemoryTeleconsultationRepository(TeleconsultationRepository, EventOutbox, RoomIndex, RetentionStore):
     """Keeps private copies, so a change is visible to readers only once it is saved.
 
     A shallow copy (`dataclasses.replace`) is a private copy: every field of the aggregate is immutable
@@ -33,8 +34,11 @@ class InMemoryTeleconsultationRepository(TeleconsultationRepository, EventOutbox
     one that was never stored NotFound.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
+        self._clock = clock
         self._stored: dict[str, Teleconsultation] = {}
+        self._cancelled_at: dict[str, datetime] = {}  # when each trashed one was trashed
+        self._purged: set[str] = set()
         self._outbox: dict[str, list[Event]] = {}
 
     async def next_id(self) -> str:
@@ -71,7 +75,37 @@ class InMemoryTeleconsultationRepository(TeleconsultationRepository, EventOutbox
         new_version = teleconsultation.version + 1
         self._stored[stored.id] = _stored_copy(teleconsultation, stored.id, version=new_version)
         self._outbox.setdefault(stored.id, []).extend(events)
+        if teleconsultation.discarded:
+            self._cancelled_at[stored.id] = self._now()
         teleconsultation.version = new_version
+
+    async def due_for_purge(self, *, ended_before: datetime, cancelled_before: datetime, limit: int) -> list[Retained]:
+        await _yield_like_io()
+        due = [
+            Retained(key, stored.provider_room_id)
+            for key, stored in self._stored.items()
+            if key not in self._purged
+            and (
+                (stored.discarded and self._cancelled_at.get(key, ended_before) < cancelled_before)
+                or (not stored.discarded and stored.schedule.end < ended_before)
+            )
+        ]
+        return due[: max(limit, 0)]
+
+    async def purge(self, teleconsultation_id: str, event: Event) -> bool:
+        await _yield_like_io()
+        key = _key(teleconsultation_id)
+        stored = None if key is None else self._stored.get(key)
+        if key is None or stored is None or key in self._purged:
+            return False
+        participants = tuple(replace(p, full_name=None, access_link=None, groups=()) for p in stored.participants)
+        self._stored[key] = replace(stored, participants=participants, version=stored.version + 1)
+        self._purged.add(key)
+        self._outbox.setdefault(key, []).append(event)
+        return True
+
+    def _now(self) -> datetime:
+        return self._clock.now() if self._clock is not None else datetime.now(UTC)
 
     async def teleconsultation_of_room(self, room_id: str) -> str | None:
         await _yield_like_io()

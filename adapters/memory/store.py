@@ -7,11 +7,13 @@ from adapters.memory.events import InMemoryEventLog
 from adapters.memory.idempotency import InMemoryIdempotencyRecords
 from adapters.memory.repository import InMemoryTeleconsultationRepository, InMemoryUserIdMap
 from adapters.memory.webhooks import InMemoryWebhookDeliveries
+from application.ports import Clock
 
 
 class InMemoryStore:
-    def __init__(self) -> None:
-        self.teleconsultations = InMemoryTeleconsultationRepository()
+    def __init__(self, clock: Clock | None = None) -> None:
+        """`clock` dates cancellations (for RETENTION_DAYS); the system's clock without one."""
+        self.teleconsultations = InMemoryTeleconsultationRepository(clock)
         self.user_ids = InMemoryUserIdMap()
         self.cleanups = InMemoryPendingRoomCleanups()
         self.idempotency = InMemoryIdempotencyRecords()
@@ -20,6 +22,7 @@ class InMemoryStore:
         self.outbox = self.teleconsultations
         self.deliveries = InMemoryWebhookDeliveries()
         self.rooms = self.teleconsultations
+        self.retention = self.teleconsultations
 
     async def ping(self) -> bool:
         return True

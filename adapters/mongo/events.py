@@ -48,13 +48,11 @@ class EventDocument(Document, EventFields):
     pass
 
 
-def bind_event_documents(collection: str, retention: timedelta | None) -> type[EventDocument]:
+TTL_INDEX = "at_ttl"
+
+
+def bind_event_documents(collection: str) -> type[EventDocument]:
     """The event log's document class for one store (see adapters.mongo.documents.bind_documents for why)."""
-    ttl = (
-        []
-        if retention is None
-        else [IndexModel([("at", ASCENDING)], expireAfterSeconds=int(retention.total_seconds()))]
-    )
 
     class Events(Document, EventFields):
         class Settings:
@@ -65,7 +63,6 @@ def bind_event_documents(collection: str, retention: timedelta | None) -> type[E
                 IndexModel([("teleconsultationId", ASCENDING), ("seq", DESCENDING)]),
                 IndexModel([("actor", ASCENDING), ("seq", DESCENDING)]),
                 IndexModel([("type", ASCENDING), ("seq", DESCENDING)]),
-                *ttl,
             ]
 
     return Events
@@ -99,6 +96,24 @@ def _from_entry(entry: dict[str, Any]) -> Event:
 class MongoEventLog(EventLog):
     def __init__(self, model: type[EventDocument]) -> None:
         self._model = model
+
+    async def keep_for(self, retention: timedelta | None) -> None:
+        """AUDIT_RETENTION_DAYS as a TTL index on `at`: created, changed in place (collMod) when the period
+        changed, dropped when events are kept for ever."""
+        collection = self._model.get_pymongo_collection()
+        with translate_store_errors():
+            existing = await collection.index_information()
+            if retention is None:
+                if TTL_INDEX in existing:
+                    await collection.drop_index(TTL_INDEX)
+                return
+            seconds = int(retention.total_seconds())
+            if TTL_INDEX not in existing:
+                await collection.create_index([("at", ASCENDING)], name=TTL_INDEX, expireAfterSeconds=seconds)
+            elif existing[TTL_INDEX].get("expireAfterSeconds") != seconds:
+                await collection.database.command(
+                    {"collMod": collection.name, "index": {"name": TTL_INDEX, "expireAfterSeconds": seconds}}
+                )
 
     async def append(self, event: Event) -> bool:
         at = as_bson_datetime(event.at)

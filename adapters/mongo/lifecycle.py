@@ -28,6 +28,7 @@ from adapters.mongo.events import (
 from adapters.mongo.idempotency import MongoIdempotencyRecords
 from adapters.mongo.migration import MongoLegacyMigration
 from adapters.mongo.repository import NO_PRIVILEGES, MongoTeleconsultationRepository
+from adapters.mongo.retention import MongoRetention
 from adapters.mongo.user_id_index import index_at_start_up
 from adapters.mongo.user_ids import MongoUserIdMap
 from adapters.mongo.webhooks import (
@@ -78,6 +79,7 @@ class MongoStore:
         self.events = MongoEventLog(events)
         self.outbox = MongoEventOutbox(documents.teleconsultations)
         self.rooms = MongoRoomIndex(documents.teleconsultations)
+        self.retention = MongoRetention(documents.teleconsultations, clock)
         assert deliveries is not None  # always bound by open_mongo_store
         self.deliveries = MongoWebhookDeliveries(deliveries, clock)
         self._database = database
@@ -132,7 +134,7 @@ async def open_mongo_store(
         )
         with translate_store_errors():
             try:
-                events = bind_event_documents(events_collection, audit_retention)
+                events = bind_event_documents(events_collection)
                 deliveries = bind_delivery_documents(deliveries_collection)
                 await init_beanie(database=client[database], document_models=[*documents, events, deliveries])
             except ServerSelectionTimeoutError as error:
@@ -149,6 +151,8 @@ async def open_mongo_store(
             deliveries=deliveries,
         )
         await store.outbox.ensure_index()
+        await store.retention.ensure_index()
+        await store.events.keep_for(audit_retention)
         yield store
     finally:
         await client.close()

@@ -19,7 +19,7 @@ from application.dto import ParticipantInput, RosterInput
 from domain.privileges import PrivilegePolicy
 from entrypoints.container import Container, VideoPorts
 from entrypoints.service_config import DEFAULT_CONFIG, PrivilegeConfig, PrivilegesConfig
-from entrypoints.settings import Settings, StoreSettings
+from entrypoints.settings import EventSettings, Settings, StoreSettings
 from tests.builders import T0
 
 POLICY = PrivilegePolicy(
@@ -81,6 +81,7 @@ class Harness:
     transcription_max_bytes: int = 1000
     # The room details cache is part of the graph, off by default so that each read sees the provider's state.
     room_details_cache: timedelta = timedelta(0)
+    retention_days: int | None = None
 
     def __post_init__(self) -> None:
         settings = Settings(
@@ -92,6 +93,7 @@ class Harness:
             delete_uploads=self.delete_uploads_enabled,
             recording_type="manual" if self.records_calls else "none",
             transcription_max_bytes=self.transcription_max_bytes,
+            events=EventSettings(retention_days=self.retention_days),
         )
         config = msgspec.structs.replace(
             CONFIG,

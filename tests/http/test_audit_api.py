@@ -9,9 +9,10 @@ import msgspec
 from adapters.memory.clock import FixedClock
 from entrypoints.service_config import DEFAULT_CONFIG
 from tests.builders import T0
+from tests.fakes.auth0_client import FakeAuth0Client
 from tests.fakes.kaleyra_server import FakeKaleyraServer
 from tests.http.builders import body, doctor, patient
-from tests.http.conftest import Client, kaleyra_settings, serve
+from tests.http.conftest import Client, auth_settings, kaleyra_settings, serve
 
 AUDITOR = {"miauserid": "aud-1", "miausergroups": "auditor"}
 AUDITED = msgspec.structs.replace(DEFAULT_CONFIG, auditorGroups=["auditor"])
@@ -107,3 +108,21 @@ async def test_without_auditor_groups_nobody_reads_the_trail(
     async with serve(kaleyra_settings(fake_kaleyra), clock) as client:
         response = await client.get("/audit/events", headers=AUDITOR)
         assert response.status_code == 403
+
+
+async def test_issued_credentials_and_settings_changes_are_in_the_trail(
+    fake_kaleyra: FakeKaleyraServer, auth0: FakeAuth0Client, clock: FixedClock
+) -> None:
+    async with serve(auth_settings(fake_kaleyra, auth0), clock, AUDITED) as client:
+        issued = await client.post("/credentials", headers={"miauserid": "auth0|doc"})
+        assert issued.status_code == 201
+        refused = await client.patch(
+            "/settings/update", json={"background_alias": "x"}, headers={"miauserid": "auth0|pat"}
+        )
+        assert refused.status_code == 403
+        events = await audit(client)
+    assert [(e["type"], e["actor"], e["outcome"], e["teleconsultationId"]) for e in reversed(events)] == [
+        ("credentials.issued", "auth0|doc", "success", None),
+        ("access.refused", "auth0|pat", "403", None),
+    ]
+    assert "accessToken" not in msgspec.json.encode(events).decode()

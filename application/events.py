@@ -75,7 +75,7 @@ def derived_id(*parts: str) -> str:
 class Journal:
     """Makes events (actor and request id from the request context) and gets them into the log.
 
-    `on_logged` hears every event the log did not hold yet (the webhook deliveries are queued there).
+    `on_logged` hears every event recorded (the webhook deliveries are queued there, idempotently by event id).
     """
 
     def __init__(
@@ -111,12 +111,15 @@ class Journal:
         )
 
     async def record(self, event: Event) -> bool:
-        """Log an event that has no stored change of its own; False when the log already held its id."""
-        if not await self._log.append(event):
-            return False
+        """Log an event; False when the log already held its id.
+
+        The listeners hear it either way (they must be idempotent by event id): when a first attempt logged the
+        event and then failed in a listener, the attempt made again (a relay run again) still reaches them.
+        """
+        new = await self._log.append(event)
         for listener in self._on_logged:
             await listener(event)
-        return True
+        return new
 
     async def known(self, event_id: str) -> bool:
         return await self._log.contains(event_id)

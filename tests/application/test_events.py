@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
 
+from adapters.memory.webhooks import InMemoryWebhookDeliveries
 from application.dto import CompanyBackground, Requester
-from application.errors import ConcurrentUpdate, ProviderError
-from application.events import Event, EventQuery
+from application.errors import ConcurrentUpdate, ProviderError, StoreUnavailable
+from application.events import Event, EventQuery, EventType, Journal
 from application.request_context import current_actor, current_request_id
 from application.update_teleconsultation import UpdateTeleconsultationCommand
+from application.webhooks import Delivery, WebhookOutbox
 from tests.application.harness import Harness, create_command, doctor, patient, roster
-from tests.builders import T0
+from tests.builders import T0, make_teleconsultation
 
 DOCTOR = Requester(user_ids=("doc-1",), groups=("doctor",))
 PATIENT = Requester(user_ids=("pat-1",), groups=("patient",))
@@ -101,3 +104,30 @@ async def test_deleted_uploads_and_settings_changes_are_logged() -> None:
     assert (await logged(h))[-1].actor == "doc-1"
     await h.delete_uploads.execute(teleconsultation_id)  # nothing left to delete: no event
     assert [e.type for e in await logged(h)][-1] == "settings.changed"
+
+
+class FlakyDeliveries(InMemoryWebhookDeliveries):
+    """Refuses the first enqueue, as a store that fails between two writes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failures = 1
+
+    async def enqueue(self, deliveries: Sequence[Delivery]) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise StoreUnavailable("the store went away")
+        await super().enqueue(deliveries)
+
+
+async def test_a_relay_that_failed_after_logging_still_queues_the_webhook_when_run_again() -> None:
+    h = Harness()
+    deliveries = FlakyDeliveries()
+    outbox = WebhookOutbox(deliveries=deliveries, targets=["http://receiver.invalid/hooks"])
+    journal = Journal(clock=h.clock, log=h.store.events, outbox=h.store.outbox, on_logged=[outbox])
+    teleconsultation = make_teleconsultation(id="f" * 24)
+    await h.store.teleconsultations.add(teleconsultation, [journal.event(EventType.TELECONSULTATION_CREATED, "f" * 24)])
+    with pytest.raises(StoreUnavailable):
+        await journal.relay()
+    assert await journal.relay() == 1
+    assert await deliveries.counts() == {"pending": 1, "delivered": 0, "dead": 0}

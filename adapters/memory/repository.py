@@ -77,6 +77,7 @@ class InMemoryTeleconsultationRepository(TeleconsultationRepository, EventOutbox
         self._outbox.setdefault(stored.id, []).extend(events)
         if teleconsultation.discarded:
             self._cancelled_at[stored.id] = self._now()
+        self._purged.discard(stored.id)  # the change stored the participants' data anew
         teleconsultation.version = new_version
 
     async def due_for_purge(self, *, ended_before: datetime, cancelled_before: datetime, limit: int) -> list[Retained]:

@@ -26,6 +26,8 @@ from application.ports import EventLog, EventOutbox, RoomIndex
 
 DEFAULT_EVENTS_COLLECTION = "teleconsultations_events"
 OUTBOX = "outbox"
+# Set by retention (adapters/mongo/retention.py) once a teleconsultation's personal data is gone; a save unsets it.
+PURGED = "personalDataRemovedAt"
 # Events are listed by `seq`: the event's millisecond, then this process's counter, then the process. Within one
 # process it follows the order of logging exactly (a change's events keep their order), across processes the time.
 _SEQUENCE = itertools.count()

@@ -15,7 +15,7 @@ from adapters.mongo.documents import (
     TeleconsultationDocument,
 )
 from adapters.mongo.errors import translate_store_errors
-from adapters.mongo.events import OUTBOX, outbox_entry
+from adapters.mongo.events import OUTBOX, PURGED, outbox_entry
 from adapters.mongo.legacy import LIVE_STATES, UNKNOWN_WRITER, upgrade_teleconsultation
 from adapters.mongo.mapping import (
     fields_to_set,
@@ -114,6 +114,8 @@ class MongoTeleconsultationRepository(TeleconsultationRepository):
                 {
                     "$set": changes,
                     "$inc": {VERSION: 1},
+                    # A change stores the participants' data anew: retention must look at it again.
+                    "$unset": {PURGED: ""},
                     # The change's events, in the same conditional update: written exactly when the change is.
                     **({"$push": {OUTBOX: {"$each": [outbox_entry(e) for e in events]}}} if events else {}),
                 },

@@ -8,14 +8,13 @@ from typing import Any
 
 from adapters.mongo.documents import STATE, TRASH, VERSION, TeleconsultationDocument
 from adapters.mongo.errors import translate_store_errors
-from adapters.mongo.events import OUTBOX, outbox_entry
+from adapters.mongo.events import OUTBOX, PURGED, outbox_entry
 from adapters.mongo.legacy import LIVE_STATES
 from adapters.mongo.mapping import as_bson_datetime, object_id
 from application.events import Event
 from application.ports import Clock, RetentionStore
 from application.retention import Retained
 
-PURGED = "personalDataRemovedAt"
 # Every name the original and this service ever gave a participant's personal fields.
 _PERSONAL = ("fullName", "accessLinkURL", "groups", "group")
 # A document the original stored without an end: it lasted at most this long (adapters/mongo/legacy.py).

@@ -103,3 +103,15 @@ async def test_audit_retention_is_a_ttl_index_that_follows_the_setting(mongo_tar
         None,
         ([("at", 1)], 86400),
     ]
+
+
+async def test_a_change_after_a_purge_makes_it_due_again(ports: RetentionPorts, clock: FixedClock) -> None:
+    now = clock.now()
+    teleconsultation = make_teleconsultation(id="e" * 24, schedule=make_schedule(now - 2 * DAY))
+    await ports.repository.add(teleconsultation)
+    event = ports.journal.event(EventType.TELECONSULTATION_PURGED, teleconsultation.id)
+    assert await ports.retention.purge(teleconsultation.id, event)
+    assert await ports.retention.due_for_purge(ended_before=now, cancelled_before=now, limit=10) == []
+    await ports.repository.save(await ports.repository.get(teleconsultation.id))
+    due = await ports.retention.due_for_purge(ended_before=now, cancelled_before=now, limit=10)
+    assert [item.teleconsultation_id for item in due] == ["e" * 24]

@@ -19,6 +19,7 @@ from application.ports import Clock, WebhookDeliveries
 from application.webhooks import DEAD, DELIVERED, PENDING, Delivery
 
 DEFAULT_DELIVERIES_COLLECTION = "teleconsultations_webhook_deliveries"
+DELIVERY_RECORDS_KEPT_SECONDS = 30 * 86_400
 # Deliveries are claimed in the order they were queued: their millisecond, this process's counter, the process.
 _SEQUENCE = itertools.count()
 _PROCESS = secrets.token_hex(4)
@@ -47,7 +48,11 @@ def bind_delivery_documents(collection: str) -> type[DeliveryDocument]:
     class Deliveries(Document, DeliveryFields):
         class Settings:
             name = collection
-            indexes = [IndexModel([("state", ASCENDING), ("seq", ASCENDING)])]
+            indexes = [
+                IndexModel([("state", ASCENDING), ("seq", ASCENDING)]),
+                # Every delivery is settled (delivered or dead) within a day; its record goes after a month.
+                IndexModel([("createdAt", ASCENDING)], expireAfterSeconds=DELIVERY_RECORDS_KEPT_SECONDS),
+            ]
 
     return Deliveries
 

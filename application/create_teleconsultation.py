@@ -7,6 +7,7 @@ from datetime import datetime
 
 from application.authorization import Action, AuthorizationPolicy
 from application.dto import CallContext, Requester, RosterInput
+from application.events import EventType, Journal
 from application.ports import TeleconsultationRepository
 from application.rooms import RoomKeeper
 from application.roster import RosterBuilder
@@ -39,7 +40,9 @@ class CreateTeleconsultation:
         rooms: RoomKeeper,
         rules: SchedulingRules,
         policy: AuthorizationPolicy,
+        journal: Journal,
     ) -> None:
+        self._journal = journal
         self._repository = repository
         self._policy = policy
         self._roster = roster
@@ -57,10 +60,14 @@ class CreateTeleconsultation:
             schedule=schedule,
         )
         new_room = await self._rooms.open_room(teleconsultation)
+        events = [self._journal.event(EventType.TELECONSULTATION_CREATED, teleconsultation.id)]
+        if new_room is not None:
+            events.append(self._journal.event(EventType.ROOM_CREATED, teleconsultation.id))
         try:
-            await self._repository.add(teleconsultation)
+            await self._repository.add(teleconsultation, events)
         except BaseException:
             await self._rooms.abandon(new_room)
             raise
         await self._rooms.settle(new_room)
+        await self._journal.relay_quietly(teleconsultation.id)
         return teleconsultation.id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from application.authorization import Action, AuthorizationPolicy
 from application.dto import Requester
+from application.events import EventType, Journal
 from application.ports import TeleconsultationRepository
 from application.rooms import RoomKeeper
 
@@ -20,8 +21,14 @@ class DeleteTeleconsultation:
     """
 
     def __init__(
-        self, *, repository: TeleconsultationRepository, rooms: RoomKeeper, policy: AuthorizationPolicy
+        self,
+        *,
+        repository: TeleconsultationRepository,
+        rooms: RoomKeeper,
+        policy: AuthorizationPolicy,
+        journal: Journal,
     ) -> None:
+        self._journal = journal
         self._repository = repository
         self._rooms = rooms
         self._policy = policy
@@ -29,6 +36,10 @@ class DeleteTeleconsultation:
     async def execute(self, teleconsultation_id: str, requester: Requester | None) -> None:
         self._policy.authorize(Action.SCHEDULE, requester)
         teleconsultation = await self._repository.get(teleconsultation_id)
-        teleconsultation.discard()
-        await self._repository.save(teleconsultation)
+        room_id = teleconsultation.discard()
+        events = [self._journal.event(EventType.TELECONSULTATION_CANCELLED, teleconsultation.id)]
+        if room_id is not None:
+            events.append(self._journal.event(EventType.ROOM_DELETED, teleconsultation.id))
+        await self._repository.save(teleconsultation, events)
+        await self._journal.relay_quietly(teleconsultation.id)
         await self._rooms.delete_given_up(teleconsultation)

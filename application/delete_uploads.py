@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from application.authorization import Action, AuthorizationPolicy
 from application.dto import Requester
 from application.errors import ProviderError, ProviderUnsupported
+from application.events import EventType, Journal
 from application.ports import CallUploads, TeleconsultationRepository
+from domain.teleconsultation import Teleconsultation
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +45,10 @@ class DeleteCallUploads:
         provider_name: str,
         enabled: bool,
         policy: AuthorizationPolicy,
+        journal: Journal,
         concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
+        self._journal = journal
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self._repository = repository
@@ -58,18 +62,28 @@ class DeleteCallUploads:
         admitted = await self._policy.authorize_participant(
             Action.DELETE_UPLOADS, requester, lambda: self._repository.get(teleconsultation_id)
         )
+        return await self._delete_uploads_of(admitted.teleconsultation)
+
+    async def after_the_call(self, teleconsultation_id: str) -> UploadsDeletion | None:
+        """The provider reported that the call ended (a verified webhook): the service deletes on its own behalf."""
+        return await self._delete_uploads_of(await self._repository.get(teleconsultation_id))
+
+    async def _delete_uploads_of(self, teleconsultation: Teleconsultation) -> UploadsDeletion | None:
         if not self._enabled:
             return None
         uploads = self._uploads
         if uploads is None:
             raise ProviderUnsupported(self._provider_name, FEATURE)
-        teleconsultation = admitted.teleconsultation
         if teleconsultation.provider_room_id is None:
             return UploadsDeletion(total=0, deleted=0)
         keys = list(dict.fromkeys(await uploads.list_uploads(teleconsultation.provider_room_id)))
         deleted = await self._delete_all(uploads, keys)
         if deleted < len(keys):
             logger.warning("%d of %d call uploads could not be deleted", len(keys) - deleted, len(keys))
+        if deleted:
+            outcome = "success" if deleted == len(keys) else "partial"
+            event = self._journal.event(EventType.UPLOADS_DELETED, teleconsultation.id, outcome=outcome)
+            await self._journal.record(event)
         return UploadsDeletion(total=len(keys), deleted=deleted)
 
     async def _delete_all(self, uploads: CallUploads, keys: list[str]) -> int:

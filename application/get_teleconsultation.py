@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 
 from application.authorization import Action, AuthorizationPolicy
 from application.dto import Requester, RoomDetails
+from application.events import EventType, Journal, derived_id
 from application.join_links import LinkPreferences, choose_link_options
 from application.ports import Clock, JoinLinks, TeleconsultationRepository, VideoProvider
 from domain.teleconsultation import SchedulingRules
@@ -47,8 +50,12 @@ class GetTeleconsultationAccess:
         clock: Clock,
         rules: SchedulingRules,
         policy: AuthorizationPolicy,
+        journal: Journal,
         background_groups: frozenset[str] = frozenset(),
     ) -> None:
+        self._journal = journal
+        # The link.served events this process knows are logged: a poll writes nothing once its link is reported.
+        self._reported: OrderedDict[str, None] = OrderedDict()
         self._repository = repository
         self._policy = policy
         self._provider = provider
@@ -72,6 +79,7 @@ class GetTeleconsultationAccess:
             details = await self._provider.room_details(teleconsultation.provider_room_id)
         link = teleconsultation.visible_link(participant, self._clock.now(), self._rules)
         if link is not None:
+            await self._report_link(teleconsultation.id, participant.user_id, link)
             options = choose_link_options(
                 preferences or LinkPreferences(), participant, admitted.requester.groups, self._background_groups
             )
@@ -82,3 +90,18 @@ class GetTeleconsultationAccess:
             members=tuple(CallMember(p.provider_user_id, p.full_name) for p in teleconsultation.participants),
             details=details,
         )
+
+    async def _report_link(self, teleconsultation_id: str, user_id: str, link: str) -> None:
+        """Log that the participant was handed this link: once per participant and link, whichever instance
+        serves it (the event id derives from the three). A link that cannot be logged is not handed out."""
+        link_hash = hashlib.sha256(link.encode()).hexdigest()
+        event_id = derived_id(EventType.LINK_SERVED.value, teleconsultation_id, user_id, link_hash)
+        if event_id in self._reported:
+            self._reported.move_to_end(event_id)
+            return
+        if not await self._journal.known(event_id):
+            event = self._journal.event(EventType.LINK_SERVED, teleconsultation_id, event_id=event_id, actor=user_id)
+            await self._journal.record(event)
+        self._reported[event_id] = None
+        if len(self._reported) > PERSONALISED_LINKS_REMEMBERED:
+            self._reported.popitem(last=False)

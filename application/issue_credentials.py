@@ -5,6 +5,7 @@ from __future__ import annotations
 from application.authorization import Action, AuthorizationPolicy
 from application.dto import CallContext, Requester, SdkCredentials
 from application.errors import InvalidRequest, ProviderUnsupported
+from application.events import EventType, Journal
 from application.ports import SdkCredentialIssuer, UserDirectory, UserIdMap
 from application.provider_users import ProviderUsers
 from domain.privileges import PrivilegePolicy
@@ -27,7 +28,9 @@ class IssueCredentials:
         issuer: SdkCredentialIssuer | None,
         provider_name: str,
         policy: AuthorizationPolicy,
+        journal: Journal,
     ) -> None:
+        self._journal = journal
         self._directory = directory
         self._policy = policy
         self._privileges = privileges
@@ -50,7 +53,9 @@ class IssueCredentials:
             provider_user_id = mapping.provider_user_id
         else:
             provider_user_id = await self._create_provider_user(user_id, requester, context)
-        return await issuer.sdk_credentials(provider_user_id, expires_in)
+        credentials = await issuer.sdk_credentials(provider_user_id, expires_in)
+        await self._journal.record(self._journal.event(EventType.CREDENTIALS_ISSUED, actor=user_id))
+        return credentials
 
     async def _create_provider_user(self, user_id: str, requester: Requester, context: CallContext) -> str:
         assert self._directory is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from application.dto import (
     CallContext,
@@ -24,6 +24,11 @@ from application.dto import (
 from domain.privileges import Privilege
 from domain.teleconsultation import Teleconsultation
 
+if TYPE_CHECKING:
+    from application.events import Event, EventQuery
+    from application.retention import Retained
+    from application.webhooks import Delivery
+
 
 class Clock(Protocol):
     def now(self) -> datetime:
@@ -42,12 +47,12 @@ class TeleconsultationRepository(Protocol):
         """The live teleconsultation; raises NotFound when absent or trashed."""
         ...
 
-    async def add(self, teleconsultation: Teleconsultation) -> None:
-        """Store a new teleconsultation (version 0 becomes 1)."""
+    async def add(self, teleconsultation: Teleconsultation, events: Sequence[Event] = ()) -> None:
+        """Store a new teleconsultation (version 0 becomes 1), with `events` in its outbox in the same write."""
         ...
 
-    async def save(self, teleconsultation: Teleconsultation) -> None:
-        """Store a change (a discarded one goes to the trash).
+    async def save(self, teleconsultation: Teleconsultation, events: Sequence[Event] = ()) -> None:
+        """Store a change (a discarded one goes to the trash), with `events` in its outbox in the same write.
 
         Raises ConcurrentUpdate unless the stored version equals `teleconsultation.version`;
         on success the version is incremented in the store and on the object.
@@ -321,4 +326,82 @@ class LegacyDataMigration(Protocol):
 
     async def upgrade_user_ids(self, *, dry_run: bool) -> CollectionMigration:
         """Legacy rows, duplicate ids (the oldest row kept), then the unique index on the external id."""
+        ...
+
+
+class EventLog(Protocol):
+    """The audit trail: events newest first. Raises StoreUnavailable when the store cannot be used."""
+
+    async def append(self, event: Event) -> bool:
+        """Add the event; False (and nothing written) when an event with its id is already logged."""
+        ...
+
+    async def contains(self, event_id: str) -> bool: ...
+
+    async def query(self, query: EventQuery, limit: int, after: str | None = None) -> tuple[list[Event], str | None]:
+        """Up to `limit` matching events, newest first, from after the position `after` (from an earlier page);
+        returns them with the position to continue from, None when there is nothing more."""
+        ...
+
+
+class EventOutbox(Protocol):
+    """Events stored with their change (in the teleconsultation's own document) and not yet in the log."""
+
+    async def pending(self, teleconsultation_id: str | None, limit: int) -> list[tuple[str, list[Event]]]:
+        """(teleconsultation id, its waiting events in order) for one teleconsultation, or for up to `limit`."""
+        ...
+
+    async def remove(self, teleconsultation_id: str, event_ids: Sequence[str]) -> None: ...
+
+
+class WebhookDeliveries(Protocol):
+    """Outbound webhook deliveries, one per event and target, each leased to one deliverer at a time.
+
+    Raises StoreUnavailable when the store cannot be used.
+    """
+
+    async def enqueue(self, deliveries: Sequence[Delivery]) -> None:
+        """Queue them; a delivery already queued (same id) is left as it is."""
+        ...
+
+    async def claim_due(self, owner: str, *, now: datetime, until: datetime, limit: int) -> list[Delivery]:
+        """Lease to `owner`, until `until`, up to `limit` pending deliveries due by `now` that nobody else holds."""
+        ...
+
+    async def delivered(self, delivery_id: str, owner: str) -> None: ...
+
+    async def failed(self, delivery_id: str, owner: str, *, retry_at: datetime | None) -> None:
+        """Count a failed attempt and free the lease; `retry_at` None dead-letters the delivery."""
+        ...
+
+    async def counts(self) -> dict[str, int]:
+        """How many deliveries are `pending`, `delivered` and `dead`."""
+        ...
+
+
+class WebhookSender(Protocol):
+    async def send(self, url: str, message_id: str, body: bytes) -> bool:
+        """POST the signed message; True when the receiver took it (2xx). Never raises for a failed delivery."""
+        ...
+
+
+class RoomIndex(Protocol):
+    """Which teleconsultation a provider room belongs to (for the provider's webhooks, which name rooms)."""
+
+    async def teleconsultation_of_room(self, room_id: str) -> str | None:
+        """The id of the live or trashed teleconsultation whose current room it is; None when none is."""
+        ...
+
+
+class RetentionStore(Protocol):
+    """Teleconsultations whose personal data must go (RETENTION_DAYS). Raises StoreUnavailable."""
+
+    async def due_for_purge(self, *, ended_before: datetime, cancelled_before: datetime, limit: int) -> list[Retained]:
+        """Up to `limit` not yet purged: live ones that ended before `ended_before`, trashed ones cancelled
+        before `cancelled_before`."""
+        ...
+
+    async def purge(self, teleconsultation_id: str, event: Event) -> bool:
+        """Remove the participants' names, links and groups, with `event` in the same write; False when it was
+        purged already or changed since it was listed (the next sweep lists it again)."""
         ...

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from application.authorization import Action, AuthorizationPolicy
 from application.dto import Requester
 from application.errors import InvalidRequest, ProviderUnsupported
+from application.events import EventType, Journal
 from application.ports import CompanyBackgrounds
 from application.upload_background import FEATURE
 
@@ -16,8 +17,14 @@ class SetDefaultBackground:
     alias."""
 
     def __init__(
-        self, *, policy: AuthorizationPolicy, backgrounds: CompanyBackgrounds | None, provider_name: str
+        self,
+        *,
+        policy: AuthorizationPolicy,
+        backgrounds: CompanyBackgrounds | None,
+        provider_name: str,
+        journal: Journal,
     ) -> None:
+        self._journal = journal
         self._policy = policy
         self._backgrounds = backgrounds
         self._provider_name = provider_name
@@ -28,4 +35,7 @@ class SetDefaultBackground:
             raise ProviderUnsupported(self._provider_name, FEATURE)
         if alias is None or not alias.strip():
             raise InvalidRequest("background_alias must be a non-empty string")
-        return await self._backgrounds.set_default_background(alias.strip())
+        company = await self._backgrounds.set_default_background(alias.strip())
+        assert requester is not None  # ensure_admin let it through
+        await self._journal.record(self._journal.event(EventType.SETTINGS_CHANGED, actor=requester.user_ids[0]))
+        return company

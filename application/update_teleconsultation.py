@@ -7,6 +7,7 @@ from datetime import datetime
 
 from application.authorization import Action, AuthorizationPolicy
 from application.dto import CallContext, Requester, RosterInput
+from application.events import EventType, Journal
 from application.ports import Clock, TeleconsultationRepository
 from application.rooms import RoomKeeper
 from application.roster import RosterBuilder
@@ -43,7 +44,9 @@ class UpdateTeleconsultation:
         rules: SchedulingRules,
         clock: Clock,
         policy: AuthorizationPolicy,
+        journal: Journal,
     ) -> None:
+        self._journal = journal
         self._repository = repository
         self._policy = policy
         self._roster = roster
@@ -67,10 +70,23 @@ class UpdateTeleconsultation:
             participants=participants,
         )
         new_room = await self._rooms.open_room(teleconsultation) if change.needs_new_room else None
+        events = [self._journal.event(EventType.TELECONSULTATION_CHANGED, teleconsultation.id)]
+        room_event = _room_event(had_room=change.obsolete_room_id is not None, has_room=new_room is not None)
+        if room_event is not None:
+            events.append(self._journal.event(room_event, teleconsultation.id))
         try:
-            await self._repository.save(teleconsultation)
+            await self._repository.save(teleconsultation, events)
         except BaseException:
             await self._rooms.abandon(new_room)
             raise
         await self._rooms.settle(new_room)
+        await self._journal.relay_quietly(teleconsultation.id)
         await self._rooms.delete_given_up(teleconsultation)
+
+
+def _room_event(*, had_room: bool, has_room: bool) -> EventType | None:
+    if had_room and has_room:
+        return EventType.ROOM_REPLACED
+    if had_room:
+        return EventType.ROOM_DELETED
+    return EventType.ROOM_CREATED if has_room else None

@@ -7,6 +7,7 @@ from typing import Protocol
 from application.authorization import Action, AuthorizationPolicy
 from application.dto import BackgroundImage, CompanyBackground, Requester
 from application.errors import ProviderUnsupported, UnsupportedMediaType
+from application.events import EventType, Journal
 from application.ports import CompanyBackgrounds
 
 # The original service's documented limit (the provider itself accepts up to 16 MB).
@@ -36,8 +37,14 @@ class UploadCompanyBackground:
     UnsupportedMediaType."""
 
     def __init__(
-        self, *, policy: AuthorizationPolicy, backgrounds: CompanyBackgrounds | None, provider_name: str
+        self,
+        *,
+        policy: AuthorizationPolicy,
+        backgrounds: CompanyBackgrounds | None,
+        provider_name: str,
+        journal: Journal,
     ) -> None:
+        self._journal = journal
         self._policy = policy
         self._backgrounds = backgrounds
         self._provider_name = provider_name
@@ -50,4 +57,7 @@ class UploadCompanyBackground:
         # The declared content type is the client's word; the bytes are the image's.
         if not is_jpeg(image.data):
             raise UnsupportedMediaType("the virtual background must be a JPEG image")
-        return await self._backgrounds.upload_background(image.filename, JPEG_CONTENT_TYPE, image.data)
+        background = await self._backgrounds.upload_background(image.filename, JPEG_CONTENT_TYPE, image.data)
+        assert requester is not None  # ensure_admin let it through
+        await self._journal.record(self._journal.event(EventType.SETTINGS_CHANGED, actor=requester.user_ids[0]))
+        return background

@@ -9,7 +9,7 @@ adapters with its overrides (`container.store.override(...)`), never with a grap
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,10 +25,13 @@ from adapters.kaleyra.client import KaleyraVideoProvider
 from adapters.memory.call_features import InMemoryCallFeatures
 from adapters.memory.clock import SystemClock
 from adapters.memory.video_provider import InMemoryVideoProvider
+from adapters.webhooks.sender import StandardWebhookSender
+from application.audit import Auditors, ReadAuditEvents
 from application.circuit_breaker import CircuitBreaker
 from application.create_teleconsultation import CreateTeleconsultation
 from application.delete_teleconsultation import DeleteTeleconsultation
 from application.delete_uploads import DeleteCallUploads
+from application.events import Journal
 from application.get_teleconsultation import GetTeleconsultationAccess
 from application.get_transcription import GetTranscription
 from application.idempotent_creation import IdempotentCreateTeleconsultation
@@ -45,14 +48,18 @@ from application.ports import (
     SessionTranscriptions,
     UserDirectory,
     VideoProvider,
+    WebhookDeliveries,
 )
+from application.provider_events import ReceiveProviderEvent
 from application.provider_users import ProviderUsers
+from application.retention import ApplyRetention
 from application.room_details_cache import RoomDetailsCache
 from application.rooms import RoomKeeper
 from application.roster import RosterBuilder
 from application.set_default_background import SetDefaultBackground
 from application.update_teleconsultation import UpdateTeleconsultation
 from application.upload_background import UploadCompanyBackground
+from application.webhooks import WebhookDeliverer, WebhookOutbox
 from domain.duration_policy import DurationPolicy
 from domain.privileges import PrivilegePolicy
 from domain.teleconsultation import SchedulingRules
@@ -60,16 +67,19 @@ from entrypoints.authorization import authorization_policy
 from entrypoints.gateways import open_http_session, open_store
 from entrypoints.http.requester import RequesterReader, UserIdPathStep
 from entrypoints.http.routes import (
+    audit_routes,
     call_routes,
     credentials_routes,
     probe_routes,
+    provider_webhook_routes,
     settings_routes,
     teleconsultation_routes,
 )
 from entrypoints.metrics import ServiceMetrics
 from entrypoints.service_config import ServiceConfig
-from entrypoints.settings import IdentitySettings, ReliabilitySettings, Settings
-from entrypoints.sweeper import RoomSweeper
+from entrypoints.settings import EventSettings, IdentitySettings, ReliabilitySettings, Settings
+from entrypoints.sweeper import Chore, RoomSweeper
+from entrypoints.webhook_pump import WebhookPump
 
 T = TypeVar("T")
 
@@ -156,6 +166,35 @@ def requester_reader(
     )
 
 
+def webhook_deliverer(
+    events: EventSettings, deliveries: WebhookDeliveries, session: aiohttp.ClientSession, clock: Clock
+) -> WebhookDeliverer | None:
+    """None without WEBHOOK_URL; Settings.from_env requires WEBHOOK_SECRET with it."""
+    if not events.webhook_urls or events.webhook_secret is None:
+        return None
+    sender = StandardWebhookSender(session, events.webhook_secret, clock, events.webhook_timeout_seconds)
+    return WebhookDeliverer(
+        deliveries=deliveries,
+        sender=sender,
+        clock=clock,
+        max_attempts=events.webhook_max_attempts,
+        retry_base=timedelta(seconds=events.webhook_retry_base_seconds),
+    )
+
+
+def provider_webhook_secret(settings: Settings) -> str | None:
+    """Kaleyra signs its webhooks with the company API key; other providers send none."""
+    return settings.kaleyra.api_key if settings.kaleyra is not None else None
+
+
+def retention_period(events: EventSettings) -> timedelta | None:
+    return None if events.retention_days is None else timedelta(days=events.retention_days)
+
+
+def sweep_chore(name: str, work: Callable[[], Awaitable[object]]) -> Chore:
+    return (name, work)
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     service_config = providers.Dependency(instance_of=ServiceConfig)
@@ -167,7 +206,9 @@ class Container(containers.DeclarativeContainer):
     # Resources, opened at start-up and closed at shutdown.
     http_session = providers.Resource(open_http_session, settings)
     # The store dates its writes by the service's clock, which the sweep compares them with.
-    store = providers.Resource(open_store, settings.provided.store, privileges, clock)
+    store = providers.Resource(
+        open_store, settings.provided.store, privileges, clock, settings.provided.events.audit_retention_days
+    )
 
     # Adapters.
     # Only Kaleyra is called over the network; Jitsi links and the memory fake are made in-process.
@@ -209,11 +250,26 @@ class Container(containers.DeclarativeContainer):
         intent_lease=room_lease,
         on_outcome_unknown=metrics.provided.room_intent_unknown,
     )
-    room_sweeper = providers.Singleton(
-        RoomSweeper,
-        rooms=rooms,
-        interval_seconds=settings.provided.reliability.sweep_interval_seconds,
-        on_swept=metrics.provided.pending_cleanups,
+    # The event log: events stored with their changes (the outbox) and relayed into it; each new event is queued
+    # for the outbound webhooks, which the pump delivers beside the sweeper.
+    webhook_outbox = providers.Singleton(
+        WebhookOutbox, deliveries=store.provided.deliveries, targets=settings.provided.events.webhook_urls
+    )
+    journal = providers.Singleton(
+        Journal,
+        clock=clock,
+        log=store.provided.events,
+        outbox=store.provided.outbox,
+        on_logged=providers.List(webhook_outbox),
+    )
+    webhook_pump = providers.Singleton(
+        WebhookPump,
+        deliverer=providers.Singleton(
+            webhook_deliverer, settings.provided.events, store.provided.deliveries, http_session, clock
+        ),
+        outbox=webhook_outbox,
+        poll_seconds=settings.provided.events.webhook_poll_seconds,
+        on_counted=metrics.provided.webhook_deliveries,
     )
     identities = providers.Singleton(participant_identities, privileges, directory, custom_ids)
     provider_users = providers.Singleton(
@@ -231,6 +287,7 @@ class Container(containers.DeclarativeContainer):
         rooms=rooms,
         rules=scheduling_rules,
         policy=authorization,
+        journal=journal,
     )
     idempotent_create_teleconsultation = providers.Singleton(
         IdempotentCreateTeleconsultation,
@@ -248,6 +305,7 @@ class Container(containers.DeclarativeContainer):
         rules=scheduling_rules,
         clock=clock,
         policy=authorization,
+        journal=journal,
     )
     get_teleconsultation_access = providers.Singleton(
         GetTeleconsultationAccess,
@@ -258,9 +316,14 @@ class Container(containers.DeclarativeContainer):
         rules=scheduling_rules,
         policy=authorization,
         background_groups=service_config.provided.background_groups.call(),
+        journal=journal,
     )
     delete_teleconsultation = providers.Singleton(
-        DeleteTeleconsultation, repository=store.provided.teleconsultations, rooms=rooms, policy=authorization
+        DeleteTeleconsultation,
+        repository=store.provided.teleconsultations,
+        rooms=rooms,
+        policy=authorization,
+        journal=journal,
     )
     issue_credentials = providers.Singleton(
         IssueCredentials,
@@ -271,6 +334,7 @@ class Container(containers.DeclarativeContainer):
         issuer=video.provided.sdk_credentials,
         provider_name=provider_name,
         policy=authorization,
+        journal=journal,
     )
     delete_call_uploads = providers.Singleton(
         DeleteCallUploads,
@@ -279,18 +343,21 @@ class Container(containers.DeclarativeContainer):
         provider_name=provider_name,
         enabled=settings.provided.delete_uploads,
         policy=authorization,
+        journal=journal,
     )
     upload_company_background = providers.Singleton(
         UploadCompanyBackground,
         policy=authorization,
         backgrounds=video.provided.backgrounds,
         provider_name=provider_name,
+        journal=journal,
     )
     set_default_background = providers.Singleton(
         SetDefaultBackground,
         policy=authorization,
         backgrounds=video.provided.backgrounds,
         provider_name=provider_name,
+        journal=journal,
     )
     get_transcription = providers.Singleton(
         GetTranscription,
@@ -300,6 +367,37 @@ class Container(containers.DeclarativeContainer):
         recording_enabled=settings.provided.records_calls,
         max_bytes=settings.provided.transcription_max_bytes,
         policy=authorization,
+    )
+
+    # GET /audit/events; Auditors is its access rule, on its own until the authorization policy takes it in.
+    auditors = providers.Singleton(Auditors, service_config.provided.auditor_groups.call())
+    read_audit_events = providers.Singleton(ReadAuditEvents, auditors=auditors, log=store.provided.events)
+
+    # POST /webhooks/kaleyra.
+    receive_provider_event = providers.Singleton(
+        ReceiveProviderEvent, journal=journal, rooms=store.provided.rooms, delete_uploads=delete_call_uploads
+    )
+
+    # RETENTION_DAYS, applied by every sweep.
+    apply_retention = providers.Singleton(
+        ApplyRetention,
+        store=store.provided.retention,
+        uploads=video.provided.uploads,
+        journal=journal,
+        clock=clock,
+        retention=providers.Callable(retention_period, settings.provided.events),
+    )
+
+    # The background sweeps: queued room deletions, then the outbox relay and retention.
+    room_sweeper = providers.Singleton(
+        RoomSweeper,
+        rooms=rooms,
+        interval_seconds=settings.provided.reliability.sweep_interval_seconds,
+        on_swept=metrics.provided.pending_cleanups,
+        chores=providers.List(
+            providers.Callable(sweep_chore, "relaying the event outbox", journal.provided.relay),
+            providers.Callable(sweep_chore, "applying retention", apply_retention.provided.execute),
+        ),
     )
 
     # `python -m entrypoints migrate` (Mongo stores only: the memory store keeps nothing from the original).
@@ -329,6 +427,12 @@ class Container(containers.DeclarativeContainer):
             requesters=requesters,
         ),
         providers.Factory(probe_routes, store=store, metrics=metrics),
+        providers.Factory(audit_routes, read=read_audit_events, requesters=requesters),
+        providers.Factory(
+            provider_webhook_routes,
+            receive=receive_provider_event,
+            secret=providers.Callable(provider_webhook_secret, settings),
+        ),
     )
 
 

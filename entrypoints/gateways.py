@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
 import aiohttp
@@ -11,12 +12,17 @@ import aiohttp
 from adapters.memory.store import InMemoryStore
 from application.ports import (
     Clock,
+    EventLog,
+    EventOutbox,
     IdempotencyRecords,
     PendingRoomCleanups,
     RecordedRoomDeletions,
+    RetentionStore,
+    RoomIndex,
     RoomIntents,
     TeleconsultationRepository,
     UserIdMap,
+    WebhookDeliveries,
 )
 from domain.privileges import PrivilegePolicy
 from entrypoints.settings import Settings, StoreSettings
@@ -44,6 +50,21 @@ class Store(Protocol):
     @property
     def room_deletions(self) -> RecordedRoomDeletions: ...
 
+    @property
+    def events(self) -> EventLog: ...
+
+    @property
+    def outbox(self) -> EventOutbox: ...
+
+    @property
+    def deliveries(self) -> WebhookDeliveries: ...
+
+    @property
+    def rooms(self) -> RoomIndex: ...
+
+    @property
+    def retention(self) -> RetentionStore: ...
+
     async def ping(self) -> bool: ...
 
     def recoverable(self) -> bool: ...
@@ -55,7 +76,9 @@ async def _mongo_store(
     url: str,
     privileges: PrivilegePolicy | None,
     clock: Clock | None,
+    *,
     watch: ServerWatch | None = None,
+    audit_retention: timedelta | None = None,
 ) -> AsyncIterator[Store]:
     # Imported here: beanie and pymongo take a third of the start-up time, which the memory store can skip.
     from adapters.mongo.lifecycle import open_mongo_store
@@ -70,22 +93,30 @@ async def _mongo_store(
         write_concern=settings.write_concern,
         watch=watch,
         clock=clock,
+        audit_retention=audit_retention,
     ) as store:
         yield store
 
 
 async def open_store(
-    settings: StoreSettings, privileges: PrivilegePolicy | None = None, clock: Clock | None = None
+    settings: StoreSettings,
+    privileges: PrivilegePolicy | None = None,
+    clock: Clock | None = None,
+    audit_retention_days: int | None = None,
 ) -> AsyncIterator[Store]:
     """The memory store, MongoDB at MONGODB_URL, or the embedded wire-compatible server as a child process.
 
     `privileges` derives the privilege of participants the original service stored without one; `clock` dates the
-    writes (the system's UTC clock when None).
+    writes (the system's UTC clock when None); `audit_retention_days` (AUDIT_RETENTION_DAYS) is how long MongoDB
+    keeps events (a TTL index).
     """
+    audit_retention = None if audit_retention_days is None else timedelta(days=audit_retention_days)
     if settings.backend == "memory":
         yield InMemoryStore(clock)
     elif settings.mongodb_url:
-        async with _mongo_store(settings, settings.mongodb_url, privileges, clock) as store:
+        async with _mongo_store(
+            settings, settings.mongodb_url, privileges, clock, audit_retention=audit_retention
+        ) as store:
             yield store
     else:
         from adapters.mongo.supervisor import RestartPolicy, SupervisedEmbeddedServer
@@ -96,7 +127,9 @@ async def open_store(
                 RestartPolicy(settings.embedded_max_restarts, settings.embedded_restart_window_seconds),
                 sync_on_commit=settings.write_concern != "acknowledged",
             ) as server,
-            _mongo_store(settings, server.url, privileges, clock, server) as store,
+            _mongo_store(
+                settings, server.url, privileges, clock, watch=server, audit_retention=audit_retention
+            ) as store,
         ):
             yield store
 

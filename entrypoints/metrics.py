@@ -61,6 +61,13 @@ class ServiceMetrics:
             "provider room may exist that nothing refers to. Its intent id is logged and is the room's description.",
             registry=self.registry,
         )
+        self._webhook_deliveries = Gauge(
+            "teleconsultation_webhook_deliveries",
+            "Outbound webhook deliveries still to be made (pending) and given up after the last attempt (dead), as "
+            "of the deliverer's last pass.",
+            ["state"],
+            registry=self.registry,
+        )
         if circuit_breaker is not None:
             breaker = circuit_breaker
             self._circuit_open.labels(breaker.provider).set_function(
@@ -92,6 +99,10 @@ class ServiceMetrics:
 
     def room_intent_unknown(self) -> None:
         self._intents_unknown.inc()
+
+    def webhook_deliveries(self, counts: dict[str, int]) -> None:
+        for state in ("pending", "dead"):
+            self._webhook_deliveries.labels(state).set(counts.get(state, 0))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -76,6 +76,8 @@ class ServiceConfig(_Strict, frozen=True):
     settingsAdminGroups: list[str] | None = None
     # Who may create, change and cancel teleconsultations; see entrypoints/authorization.py for the defaults.
     schedulingGroups: list[GroupName] | None = None
+    # Who may read the event log (GET /audit/events); nobody when unset.
+    auditorGroups: list[str] | None = None
     # Legacy 1.x keys, accepted and ignored: the Kaleyra environment now comes from BANDYER_BASE_URL.
     environment: Literal["sandbox", "production"] | None = None
     mode: str | None = None
@@ -88,6 +90,9 @@ class ServiceConfig(_Strict, frozen=True):
     def scheduling_groups(self) -> frozenset[str] | None:
         """The configured scheduling groups; None when the key is absent."""
         return None if self.schedulingGroups is None else frozenset(self.schedulingGroups)
+
+    def auditor_groups(self) -> frozenset[str]:
+        return frozenset(self.auditorGroups or ())
 
     def background_groups(self) -> frozenset[str]:
         return frozenset(self.groupsWithBackgroundList)

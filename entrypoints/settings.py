@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import ByteSize, TypeAdapter, ValidationError
 
@@ -103,6 +106,20 @@ class HttpServerSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class EventSettings:
+    """Outbound webhooks (Standard Webhooks), provider webhooks in, and how long data is kept."""
+
+    webhook_urls: tuple[str, ...] = ()
+    webhook_secret: str | None = None  # `whsec_` + base64, as Standard Webhooks prescribes
+    webhook_max_attempts: int = 10  # then the delivery is dead-lettered
+    webhook_retry_base_seconds: float = 5.0  # doubled after every failed attempt, at most an hour
+    webhook_timeout_seconds: float = 10.0
+    webhook_poll_seconds: float = 5.0  # how often due retries are looked for (new events are sent at once)
+    retention_days: int | None = None  # None: personal data is kept
+    audit_retention_days: int | None = None  # None: events are kept
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     http_host: str = "127.0.0.1"
     http_port: int = 3000
@@ -127,6 +144,7 @@ class Settings:
 
     reliability: ReliabilitySettings = field(default_factory=ReliabilitySettings)
     http_server: HttpServerSettings = field(default_factory=HttpServerSettings)
+    events: EventSettings = field(default_factory=EventSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -202,6 +220,7 @@ class Settings:
             ),
             reliability=_reliability(read),
             http_server=_http_server(read),
+            events=_events(read),
         )
 
 
@@ -231,6 +250,41 @@ def _reliability(read: _Reader) -> ReliabilitySettings:
         ),
         room_lease_seconds=read.seconds("ROOM_LEASE_SECONDS", default.room_lease_seconds, maximum=86_400),
     )
+
+
+def _events(read: _Reader) -> EventSettings:
+    default = EventSettings()
+    urls = tuple(url.strip() for url in (read.text("WEBHOOK_URL") or "").split(",") if url.strip())
+    for url in urls:
+        parsed = urlsplit(url)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise ConfigurationError("WEBHOOK_URL must be one or more http(s) URLs, separated by commas")
+    secret = read.text("WEBHOOK_SECRET")
+    if urls and secret is None:
+        raise ConfigurationError("WEBHOOK_SECRET is required with WEBHOOK_URL: set it to whsec_ and base64 bytes")
+    if secret is not None and len(_webhook_key(secret)) < 24:
+        raise ConfigurationError("WEBHOOK_SECRET must be whsec_ followed by at least 24 bytes in base64")
+    return EventSettings(
+        webhook_urls=urls,
+        webhook_secret=secret,
+        webhook_max_attempts=read.integer("WEBHOOK_MAX_ATTEMPTS", default.webhook_max_attempts, minimum=1, maximum=100),
+        retention_days=_optional_days(read, "RETENTION_DAYS"),
+        audit_retention_days=_optional_days(read, "AUDIT_RETENTION_DAYS"),
+    )
+
+
+def _optional_days(read: _Reader, name: str) -> int | None:
+    if read.text(name) is None:
+        return None
+    return read.integer(name, 0, minimum=1, maximum=36_500)
+
+
+def _webhook_key(secret: str) -> bytes:
+    encoded = secret.removeprefix("whsec_")
+    try:
+        return base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+    except binascii.Error:
+        return b""
 
 
 def _identity(read: _Reader) -> IdentitySettings:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
 
 from application.errors import ApplicationError
@@ -18,12 +18,24 @@ logger = logging.getLogger(__name__)
 BATCH = 100
 
 
+# One of the sweeper's other jobs (relaying the event outbox, retention): its name for the logs, and the work.
+Chore = tuple[str, Callable[[], Awaitable[object]]]
+
+
 class RoomSweeper:
-    """Calls RoomKeeper.sweep every `interval_seconds`, starting at once; `on_swept` hears the pending count."""
+    """Calls RoomKeeper.sweep every `interval_seconds`, starting at once; `on_swept` hears the pending count.
+
+    Each sweep then runs the `chores` in order, each on its own: one that fails is logged and the others still run.
+    """
 
     def __init__(
-        self, rooms: RoomKeeper, interval_seconds: float, on_swept: Callable[[int], None] | None = None
+        self,
+        rooms: RoomKeeper,
+        interval_seconds: float,
+        on_swept: Callable[[int], None] | None = None,
+        chores: Sequence[Chore] = (),
     ) -> None:
+        self._chores = tuple(chores)
         self._rooms = rooms
         self._interval = interval_seconds
         self._on_swept = on_swept
@@ -56,7 +68,25 @@ class RoomSweeper:
             self._on_swept(remaining)
         if remaining:
             logger.info("provider rooms still pending deletion", extra={"pending": remaining})
+        await self.run_chores()
         return remaining
+
+    async def run_chores(self, *, strict: bool = False) -> None:
+        """Each chore once; with `strict` (the command line) a failure is raised, else logged."""
+        for name, chore in self._chores:
+            token = current_request_id.set(f"sweep-{secrets.token_hex(8)}")
+            try:
+                await chore()
+            except ApplicationError as error:
+                if strict:
+                    raise
+                logger.warning("%s failed: %s", name, error)
+            except Exception:
+                if strict:
+                    raise
+                logger.exception("%s failed unexpectedly", name)
+            finally:
+                current_request_id.reset(token)
 
     async def sweep_all(self) -> int:
         """Sweep until the queue is empty or a sweep makes no progress; the number of rooms still pending.
@@ -70,6 +100,7 @@ class RoomSweeper:
                 break
         if self._on_swept is not None:
             self._on_swept(remaining)
+        await self.run_chores(strict=True)
         return remaining
 
     async def _sweep_forever(self) -> None:

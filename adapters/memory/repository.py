@@ -4,21 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from adapters.object_ids import unpredictable_object_id
 from application.dto import RecordedRoomDeletion, UserMapping
 from application.errors import ConcurrentUpdate, NotFound, ReservationLost, UserCreationInProgress
-from application.ports import Clock, RecordedRoomDeletions, TeleconsultationRepository, UserIdMap
+from application.events import Event
+from application.ports import (
+    Clock,
+    EventOutbox,
+    RecordedRoomDeletions,
+    RetentionStore,
+    RoomIndex,
+    TeleconsultationRepository,
+    UserIdMap,
+)
+from application.retention import Retained
 from domain.duration_policy import Schedule
 from domain.teleconsultation import Teleconsultation
 
 _OBJECT_ID = re.compile(r"[0-9a-fA-F]{24}")
 
 
-class InMemoryTeleconsultationRepository(TeleconsultationRepository):
+class InMemoryTeleconsultationRepository(TeleconsultationRepository, EventOutbox, RoomIndex, RetentionStore):
     """Keeps private copies, so a change is visible to readers only once it is saved.
 
     A shallow copy (`dataclasses.replace`) is a private copy: every field of the aggregate is immutable
@@ -37,6 +47,9 @@ class InMemoryTeleconsultationRepository(TeleconsultationRepository):
         # When each was last written, as the store's `updatedAt`; without a clock, every write counts as long ago.
         self._clock = clock
         self._written_at: dict[str, datetime] = {}
+        self._cancelled_at: dict[str, datetime] = {}  # when each trashed one was trashed
+        self._purged: set[str] = set()
+        self._outbox: dict[str, list[Event]] = {}
 
     async def next_id(self) -> str:
         return unpredictable_object_id()
@@ -48,7 +61,7 @@ class InMemoryTeleconsultationRepository(TeleconsultationRepository):
             raise NotFound(teleconsultation_id)
         return replace(stored)
 
-    async def add(self, teleconsultation: Teleconsultation) -> None:
+    async def add(self, teleconsultation: Teleconsultation, events: Sequence[Event] = ()) -> None:
         await _yield_like_io()
         key = _key(teleconsultation.id)
         if key is None:
@@ -57,9 +70,10 @@ class InMemoryTeleconsultationRepository(TeleconsultationRepository):
             raise ConcurrentUpdate(teleconsultation.id)
         self._stored[key] = _stored_copy(teleconsultation, key, version=1)
         self._written(key)
+        self._outbox.setdefault(key, []).extend(events)
         teleconsultation.version = 1
 
-    async def save(self, teleconsultation: Teleconsultation) -> None:
+    async def save(self, teleconsultation: Teleconsultation, events: Sequence[Event] = ()) -> None:
         await _yield_like_io()
         key = _key(teleconsultation.id)
         stored = None if key is None else self._stored.get(key)
@@ -72,6 +86,10 @@ class InMemoryTeleconsultationRepository(TeleconsultationRepository):
         new_version = teleconsultation.version + 1
         self._stored[stored.id] = _stored_copy(teleconsultation, stored.id, version=new_version)
         self._written(stored.id)
+        self._outbox.setdefault(stored.id, []).extend(events)
+        if teleconsultation.discarded:
+            self._cancelled_at[stored.id] = self._now()
+        self._purged.discard(stored.id)  # the change stored the participants' data anew
         teleconsultation.version = new_version
 
     def date_writes(self, clock: Clock) -> None:
@@ -84,6 +102,54 @@ class InMemoryTeleconsultationRepository(TeleconsultationRepository):
     def _written(self, key: str) -> None:
         if self._clock is not None:
             self._written_at[key] = self._clock.now()
+
+    async def due_for_purge(self, *, ended_before: datetime, cancelled_before: datetime, limit: int) -> list[Retained]:
+        await _yield_like_io()
+        due = [
+            Retained(key, stored.provider_room_id)
+            for key, stored in self._stored.items()
+            if key not in self._purged
+            and (
+                (stored.discarded and self._cancelled_at.get(key, ended_before) < cancelled_before)
+                or (not stored.discarded and stored.schedule.end < ended_before)
+            )
+        ]
+        return due[: max(limit, 0)]
+
+    async def purge(self, teleconsultation_id: str, event: Event) -> bool:
+        await _yield_like_io()
+        key = _key(teleconsultation_id)
+        stored = None if key is None else self._stored.get(key)
+        if key is None or stored is None or key in self._purged:
+            return False
+        participants = tuple(replace(p, full_name=None, access_link=None, groups=()) for p in stored.participants)
+        self._stored[key] = replace(stored, participants=participants, version=stored.version + 1)
+        self._purged.add(key)
+        self._outbox.setdefault(key, []).append(event)
+        return True
+
+    def _now(self) -> datetime:
+        return self._clock.now() if self._clock is not None else datetime.now(UTC)
+
+    async def teleconsultation_of_room(self, room_id: str) -> str | None:
+        await _yield_like_io()
+        return next((key for key, stored in self._stored.items() if stored.provider_room_id == room_id), None)
+
+    async def pending(self, teleconsultation_id: str | None, limit: int) -> list[tuple[str, list[Event]]]:
+        await _yield_like_io()
+        if teleconsultation_id is not None:
+            key = _key(teleconsultation_id)
+            waiting = [] if key is None else self._outbox.get(key, [])
+            return [(key, list(waiting))] if key is not None and waiting else []
+        return [(key, list(events)) for key, events in self._outbox.items() if events][: max(limit, 0)]
+
+    async def remove(self, teleconsultation_id: str, event_ids: Sequence[str]) -> None:
+        await _yield_like_io()
+        key = _key(teleconsultation_id)
+        if key is None or key not in self._outbox:
+            return
+        gone = set(event_ids)
+        self._outbox[key] = [event for event in self._outbox[key] if event.id not in gone]
 
     def _live(self, teleconsultation_id: str) -> Teleconsultation | None:
         key = _key(teleconsultation_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from adapters.memory.cleanups import InMemoryPendingRoomCleanups
+from adapters.memory.events import InMemoryEventLog
 from adapters.memory.idempotency import InMemoryIdempotencyRecords
 from adapters.memory.repository import (
     InMemoryRecordedRoomDeletions,
@@ -10,17 +11,25 @@ from adapters.memory.repository import (
     InMemoryUserIdMap,
 )
 from adapters.memory.room_intents import InMemoryRoomIntents
+from adapters.memory.webhooks import InMemoryWebhookDeliveries
 from application.ports import Clock
 
 
 class InMemoryStore:
-    """`clock` dates the writes, as the store's `updatedAt` does; without one, every write counts as long ago."""
+    """`clock` dates the writes, as the store's `updatedAt` does (and the cancellations RETENTION_DAYS counts from);
+    without one, every write counts as long ago."""
 
     def __init__(self, clock: Clock | None = None) -> None:
         self.teleconsultations = InMemoryTeleconsultationRepository(clock)
         self.user_ids = InMemoryUserIdMap()
         self.cleanups = InMemoryPendingRoomCleanups()
         self.idempotency = InMemoryIdempotencyRecords()
+        self.events = InMemoryEventLog()
+        # The outbox lives with the teleconsultations, written by the same step as their changes.
+        self.outbox = self.teleconsultations
+        self.deliveries = InMemoryWebhookDeliveries()
+        self.rooms = self.teleconsultations
+        self.retention = self.teleconsultations
         self.intents = InMemoryRoomIntents()
         self.room_deletions = InMemoryRecordedRoomDeletions(self.teleconsultations)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import pymongo
@@ -17,13 +17,28 @@ from pymongo.errors import ConfigurationError, PyMongoError, ServerSelectionTime
 from adapters.mongo.cleanups import MongoPendingRoomCleanups
 from adapters.mongo.documents import BoundDocuments, bind_documents
 from adapters.mongo.errors import translate_store_errors
+from adapters.mongo.events import (
+    DEFAULT_EVENTS_COLLECTION,
+    EventDocument,
+    MongoEventLog,
+    MongoEventOutbox,
+    MongoRoomIndex,
+    bind_event_documents,
+)
 from adapters.mongo.idempotency import MongoIdempotencyRecords
 from adapters.mongo.migration import MongoLegacyMigration
 from adapters.mongo.repository import NO_PRIVILEGES, MongoTeleconsultationRepository
+from adapters.mongo.retention import MongoRetention
 from adapters.mongo.room_deletions import MongoRecordedRoomDeletions
 from adapters.mongo.room_intents import MongoRoomIntents
 from adapters.mongo.user_id_index import index_at_start_up
 from adapters.mongo.user_ids import MongoUserIdMap
+from adapters.mongo.webhooks import (
+    DEFAULT_DELIVERIES_COLLECTION,
+    DeliveryDocument,
+    MongoWebhookDeliveries,
+    bind_delivery_documents,
+)
 from adapters.mongo.write_concern import MAJORITY, resolve_write_concern
 from application.errors import StoreUnavailable
 from application.ports import Clock
@@ -71,6 +86,8 @@ class MongoStore:
         *,
         privileges: PrivilegePolicy = NO_PRIVILEGES,
         watch: ServerWatch | None = None,
+        events: type[EventDocument] | None = None,
+        deliveries: type[DeliveryDocument] | None = None,
     ):
         self.teleconsultations = MongoTeleconsultationRepository(documents.teleconsultations, clock, privileges)
         # What `python -m entrypoints migrate` runs: the original's documents upgraded in place.
@@ -80,6 +97,13 @@ class MongoStore:
         self.idempotency = MongoIdempotencyRecords(documents.idempotency)
         self.intents = MongoRoomIntents(documents.intents)
         self.room_deletions = MongoRecordedRoomDeletions(documents.teleconsultations)
+        assert events is not None  # always bound by open_mongo_store
+        self.events = MongoEventLog(events)
+        self.outbox = MongoEventOutbox(documents.teleconsultations)
+        self.rooms = MongoRoomIndex(documents.teleconsultations)
+        self.retention = MongoRetention(documents.teleconsultations, clock)
+        assert deliveries is not None  # always bound by open_mongo_store
+        self.deliveries = MongoWebhookDeliveries(deliveries, clock)
         self._database = database
         self._ping_seconds = ping_seconds
         self._watch = watch
@@ -121,6 +145,9 @@ async def open_mongo_store(
     privileges: PrivilegePolicy = NO_PRIVILEGES,
     write_concern: str = MAJORITY,
     watch: ServerWatch | None = None,
+    events_collection: str = DEFAULT_EVENTS_COLLECTION,
+    audit_retention: timedelta | None = None,
+    deliveries_collection: str = DEFAULT_DELIVERIES_COLLECTION,
 ) -> AsyncIterator[MongoStore]:
     """Connect, create the indexes, and close the client on exit; raises StoreUnavailable if unreachable.
 
@@ -149,14 +176,27 @@ async def open_mongo_store(
             try:
                 concern = await resolve_write_concern(client, write_concern)
                 durable_database = client.get_database(database, write_concern=concern)
-                await init_beanie(database=durable_database, document_models=list(documents))
+                events = bind_event_documents(events_collection)
+                deliveries = bind_delivery_documents(deliveries_collection)
+                await init_beanie(database=durable_database, document_models=[*documents, events, deliveries])
             except ServerSelectionTimeoutError as error:
                 seconds = timeouts.server_selection_ms / 1000
                 raise StoreUnavailable(f"MongoDB at {hosts_of(url)} did not answer within {seconds:g} s") from error
         await index_at_start_up(documents.user_ids.get_pymongo_collection())
-        yield MongoStore(
-            durable_database, documents, clock or _UtcClock(), timeouts.ping_seconds, privileges=privileges, watch=watch
+        store = MongoStore(
+            durable_database,
+            documents,
+            clock or _UtcClock(),
+            timeouts.ping_seconds,
+            privileges=privileges,
+            watch=watch,
+            events=events,
+            deliveries=deliveries,
         )
+        await store.outbox.ensure_index()
+        await store.retention.ensure_index()
+        await store.events.keep_for(audit_retention)
+        yield store
     finally:
         with pymongo.timeout(timeouts.close_seconds):
             await client.close()

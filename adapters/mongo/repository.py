@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from bson import ObjectId
@@ -14,6 +15,7 @@ from adapters.mongo.documents import (
     TeleconsultationDocument,
 )
 from adapters.mongo.errors import translate_store_errors
+from adapters.mongo.events import OUTBOX, PURGED, outbox_entry
 from adapters.mongo.legacy import LIVE_STATES, UNKNOWN_WRITER, upgrade_teleconsultation
 from adapters.mongo.mapping import (
     fields_to_set,
@@ -23,6 +25,7 @@ from adapters.mongo.mapping import (
 )
 from adapters.object_ids import unpredictable_object_id
 from application.errors import ConcurrentUpdate, NotFound, StoredDocumentUnreadable
+from application.events import Event
 from application.ports import Clock, TeleconsultationRepository
 from domain.privileges import PrivilegePolicy
 from domain.teleconsultation import Teleconsultation
@@ -82,16 +85,24 @@ class MongoTeleconsultationRepository(TeleconsultationRepository):
             document = self._model.model_validate(upgrade.document)
         return to_domain(document)
 
-    async def add(self, teleconsultation: Teleconsultation) -> None:
+    async def add(self, teleconsultation: Teleconsultation, events: Sequence[Event] = ()) -> None:
         document = to_document(teleconsultation, self._model, now=self._clock.now(), version=1)
         with translate_store_errors():
             try:
-                await document.insert()
+                if events:
+                    # The events go in with the document itself: one insert, both or neither.
+                    raw = {
+                        **document.model_dump(by_alias=True, exclude={"revision_id"}),
+                        OUTBOX: [outbox_entry(e) for e in events],
+                    }
+                    await self._model.get_pymongo_collection().insert_one(raw)
+                else:
+                    await document.insert()
             except DuplicateKeyError:
                 raise ConcurrentUpdate(teleconsultation.id) from None
         teleconsultation.version = 1
 
-    async def save(self, teleconsultation: Teleconsultation) -> None:
+    async def save(self, teleconsultation: Teleconsultation, events: Sequence[Event] = ()) -> None:
         oid = object_id(teleconsultation.id)
         if oid is None:
             raise NotFound(teleconsultation.id)
@@ -101,7 +112,14 @@ class MongoTeleconsultationRepository(TeleconsultationRepository):
         with translate_store_errors():
             result = await collection.update_one(
                 {**live, **version_match(teleconsultation.version)},
-                {"$set": changes, "$inc": {VERSION: 1}},
+                {
+                    "$set": changes,
+                    "$inc": {VERSION: 1},
+                    # A change stores the participants' data anew: retention must look at it again.
+                    "$unset": {PURGED: ""},
+                    # The change's events, in the same conditional update: written exactly when the change is.
+                    **({"$push": {OUTBOX: {"$each": [outbox_entry(e) for e in events]}}} if events else {}),
+                },
             )
             if result.matched_count == 1:
                 if teleconsultation.version == 0:

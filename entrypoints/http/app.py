@@ -18,6 +18,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.router import Router
 
+from application.events import Journal
 from entrypoints.container import Container, opened_resources, resolved
 from entrypoints.http import limits
 from entrypoints.http.errors import EXCEPTION_HANDLERS
@@ -28,6 +29,7 @@ from entrypoints.http.openapi import (
     render_plugins,
     with_exact_body_schemas,
 )
+from entrypoints.http.refusals import record_refusals
 from entrypoints.metrics import ServiceMetrics
 from entrypoints.startup import explain
 
@@ -41,7 +43,7 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 _NOT_STARTED = b'{"error":"the service is not running"}'
 
 
-def build_litestar_app(routes: Routes, metrics: ServiceMetrics) -> Litestar:
+def build_litestar_app(routes: Routes, metrics: ServiceMetrics, journal: Journal | None = None) -> Litestar:
     """One run's Litestar app around the routes of a resolved graph."""
 
     @get("/documentation/json", summary="OpenAPI document", include_in_schema=False, sync_to_thread=False)
@@ -71,7 +73,8 @@ def build_litestar_app(routes: Routes, metrics: ServiceMetrics) -> Litestar:
     document_problem_details(app)
     # Wrapped around Litestar's own handler rather than added as middleware, which Litestar runs only for matched
     # routes: a 404 or a 405 must carry a request id and be counted too. It also mends OPTIONS answers.
-    app.asgi_handler = observe_requests(app.asgi_handler, metrics)
+    handler = app.asgi_handler if journal is None else record_refusals(app.asgi_handler, journal)
+    app.asgi_handler = observe_requests(handler, metrics)
     return app
 
 
@@ -81,8 +84,9 @@ async def running_app(container: Container) -> AsyncIterator[Litestar]:
     async with opened_resources(container):
         routes = await resolved(container.routes)
         sweeper = await resolved(container.room_sweeper)
-        app = build_litestar_app(routes, container.metrics())
-        async with sweeper.running():
+        pump = await resolved(container.webhook_pump)
+        app = build_litestar_app(routes, container.metrics(), await resolved(container.journal))  # type: ignore[arg-type]
+        async with sweeper.running(), pump.running():
             yield app
 
 

@@ -12,6 +12,7 @@ from litestar import Request
 from application.dto import CallContext, Requester
 from application.errors import Unauthorized
 from application.ports import TokenVerifier
+from application.request_context import current_actor
 from entrypoints.http.headers import ASCII_BLANKS, single_values, text
 from entrypoints.settings import IdentityHeaders
 
@@ -68,6 +69,13 @@ class RequesterReader:
         self._forwarded = frozenset(_header_name(name) for name in dict.fromkeys(names))
 
     async def requester(self, request: Request[Any, Any, Any]) -> Requester | None:
+        """Who is calling; also the actor the events of this request name (application/request_context)."""
+        found = await self._requester(request)
+        if found is not None:
+            current_actor.set(found.user_ids[0])
+        return found
+
+    async def _requester(self, request: Request[Any, Any, Any]) -> Requester | None:
         # Checked in every mode: the client type is forwarded in jwt mode too.
         found = single_values(request.scope["headers"], self._identity_headers)
         if self._verifier is not None:

@@ -20,7 +20,7 @@ from application.dto import ParticipantInput, Requester, RosterInput
 from domain.privileges import PrivilegePolicy
 from entrypoints.container import Container, VideoPorts
 from entrypoints.service_config import DEFAULT_CONFIG, PrivilegeConfig, PrivilegesConfig
-from entrypoints.settings import IdentitySettings, Settings, StoreSettings
+from entrypoints.settings import EventSettings, IdentitySettings, Settings, StoreSettings
 from tests.builders import T0
 
 POLICY = PrivilegePolicy(
@@ -91,6 +91,7 @@ class Harness:
     auth_mode: str = "headers"
     scheduling_groups: frozenset[str] | None = None
     scheduling_scope: str | None = None
+    retention_days: int | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.store, InMemoryStore):
@@ -105,6 +106,7 @@ class Harness:
             recording_type="manual" if self.records_calls else "none",
             transcription_max_bytes=self.transcription_max_bytes,
             identity=self._identity(),
+            events=EventSettings(retention_days=self.retention_days),
         )
         config = msgspec.structs.replace(
             CONFIG,

@@ -67,6 +67,7 @@ async def test_deletions_run_in_parallel_but_never_more_than_the_bound(concurren
         provider_name="memory",
         enabled=True,
         policy=h.policy,
+        journal=h.container.journal(),
         concurrency=concurrency,
     )
 
@@ -109,5 +110,6 @@ def test_the_concurrency_must_allow_progress() -> None:
             provider_name="memory",
             enabled=True,
             policy=h.policy,
+            journal=h.container.journal(),
             concurrency=0,
         )

@@ -8,6 +8,7 @@ then runs in a new instance built on the same store and provider.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
@@ -17,6 +18,7 @@ from adapters.memory.store import InMemoryStore
 from adapters.memory.video_provider import InMemoryVideoProvider
 from application.dto import ProvisionedRoom, RoomSpec
 from application.errors import NotFound, ProviderError
+from application.events import Event
 from application.update_teleconsultation import UpdateTeleconsultationCommand
 from domain.teleconsultation import Teleconsultation
 from tests.application.harness import Harness, create_command, doctor, patient, roster
@@ -67,16 +69,16 @@ class MortalRepository(InMemoryTeleconsultationRepository):
         super().__init__()
         self.life = life
 
-    async def add(self, teleconsultation: Teleconsultation) -> None:
+    async def add(self, teleconsultation: Teleconsultation, events: Sequence[Event] = ()) -> None:
         self.life.check()
         self.life.maybe_die("before add")
-        await super().add(teleconsultation)
+        await super().add(teleconsultation, events)
         self.life.maybe_die("add")
 
-    async def save(self, teleconsultation: Teleconsultation) -> None:
+    async def save(self, teleconsultation: Teleconsultation, events: Sequence[Event] = ()) -> None:
         self.life.check()
         self.life.maybe_die("before save")
-        await super().save(teleconsultation)
+        await super().save(teleconsultation, events)
         self.life.maybe_die("save")
 
 

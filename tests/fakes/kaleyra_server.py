@@ -24,6 +24,7 @@ from aiohttp import web
 from tests.fakes import kaleyra_handlers as routes
 from tests.fakes.kaleyra_handlers import STATE, error
 from tests.fakes.kaleyra_state import FakeKaleyraState, Fault, RecordedRequest
+from tests.fakes.kaleyra_webhooks import kaleyra_body, send_kaleyra_webhook
 from tests.fakes.local_server import LocalServer
 
 __all__ = ["STATE", "FakeKaleyraServer", "FakeKaleyraState", "Fault", "build_app", "main"]
@@ -136,6 +137,10 @@ class FakeKaleyraServer(LocalServer):
     @property
     def base_url(self) -> str:
         return self.url().rstrip("/")
+
+    async def send_webhook(self, url: str, event: str, room_id: str, **fields: Any) -> tuple[int, str]:
+        """Kaleyra calling the service's webhook: the event about the room, signed with the company API key."""
+        return await send_kaleyra_webhook(url, kaleyra_body(event, room_id, **fields), api_key=self.state.api_key)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -135,6 +135,7 @@ def teleconsultation_routes(
     )
     async def update_teleconsultation(request: Request[Any, Any, Any], roomId: FromPath[str]) -> None:
         data = await required_json_body(request, UpdateTeleconsultationBody)
+        await requesters.requester(request)  # the actor of its events
         command = UpdateTeleconsultationCommand(
             teleconsultation_id=roomId,
             roster=None if data.participants is None else roster_input(data.participants),

@@ -1,0 +1,1 @@
+"""Outbound webhooks over HTTP, signed as Standard Webhooks prescribe."""

@@ -25,7 +25,11 @@ Groups = Annotated[list[Annotated[str, msgspec.Meta(max_length=256)]], msgspec.M
 
 
 class _Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
-    pass
+    """A request body (or a part of one), read by entrypoints/http/bodies.py."""
+
+
+def is_request_body(struct: type[Any]) -> bool:
+    return issubclass(struct, _Body)
 
 
 class ParticipantBody(_Body, frozen=True):

@@ -163,11 +163,13 @@ class Teleconsultation:
         self.participants = tuple(replace(p, access_link=None) for p in self.participants)
 
     def discard(self) -> str | None:
-        """Move to the trash; returns the provider room that must be deleted, if any."""
-        room_id = self.provider_room_id
-        self.detach_room()
+        """Move to the trash; returns the provider room that must be deleted, if any.
+
+        The trashed teleconsultation keeps its room id, as the original's did: it says which room it had, not
+        that the room still exists (whether a deletion is still to be done is the deletion queue's business).
+        """
         self.discarded = True
-        return room_id
+        return self.provider_room_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,17 +185,19 @@ class Revision:
     ) -> RoomChange:
         """Change the teleconsultation and decide what must happen to its provider room.
 
-        The room is replaced when its participants or its duration change; when its links work only inside the
-        appointment's window, also when the start moves.
+        The room is replaced when its participants or the duration the provider room has change (an unlimited
+        room has none, so a new duration keeps it); when its links work only inside the appointment's window,
+        also when the start or the end moves.
         """
         current = self.teleconsultation
+        room_duration = self.rules.durations.provider_duration_seconds
         new_number = current.participants_number if participants_number is None else participants_number
         new_roster = current.participants if participants is None else tuple(participants)
         check_roster(new_number, new_roster)
         features_changed = (
             new_number != current.participants_number
             or _features(new_roster) != _features(current.participants)
-            or self.schedule.duration != current.schedule.duration
+            or room_duration(self.schedule) != room_duration(current.schedule)
             or (self.rules.links_bound_to_schedule and self.schedule != current.schedule)
         )
         obsolete = current.provider_room_id if features_changed else None

@@ -72,19 +72,23 @@ class CallParticipant(msgspec.Struct, frozen=True):
     fullName: str | None
 
 
-class RoomDetailsBody(msgspec.Struct, frozen=True, omit_defaults=True, rename="camel"):
-    """RoomDetails as the original words it: the same fields in the same order, camelCased on the wire."""
+class RoomDetailsBody(msgspec.Struct, frozen=True, rename="camel"):
+    """RoomDetails as the original words it: the same fields in the same order, camelCased on the wire.
 
-    recording: str | None = None
-    recording_status: str | None = None
-    call_type: str | None = None
-    description: str | None = None
-    status: str | None = None
-    disabled: bool | None = None
-    creation_date: str | None = None
-    duration_in_seconds: int | None = None
-    duration_used_in_seconds: int | None = None
-    live: bool | None = None
+    Every field is always there, as in the original's answer: null when the provider does not report it (the
+    `durationInSeconds` of an unlimited room).
+    """
+
+    recording: str | None
+    recording_status: str | None
+    call_type: str | None
+    description: str | None
+    status: str | None
+    disabled: bool | None
+    creation_date: str | None
+    duration_in_seconds: int | None
+    duration_used_in_seconds: int | None
+    live: bool | None
 
 
 _ROOM_DETAILS = attrgetter(*(field.name for field in dataclass_fields(RoomDetails)))

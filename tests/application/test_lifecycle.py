@@ -207,7 +207,7 @@ async def test_a_failed_room_deletion_is_queued_and_swept_later() -> None:
 
 
 async def test_a_delete_that_loses_to_a_concurrent_change_is_refused_and_the_change_stays() -> None:
-    h = Harness()
+    h = Harness(unlimited=False)  # a room with a duration: the change replaces it
     teleconsultation_id = await h.create.execute(create_command(doctor(), patient()))
     room = (await h.store.teleconsultations.get(teleconsultation_id)).provider_room_id
     results = await asyncio.gather(

@@ -98,7 +98,8 @@ async def test_a_save_moves_updated_at_and_a_discard_moves_to_the_trash(
     await mongo_store.teleconsultations.save(teleconsultation)
     raw = await raw_database[TELECONSULTATIONS].find_one({})
     assert raw is not None
-    assert (raw["__STATE__"], raw["bandyerRoomId"], raw["version"]) == ("TRASH", None, 3)
+    # The trashed document keeps the room it had, as the original's did.
+    assert (raw["__STATE__"], raw["bandyerRoomId"], raw["version"]) == ("TRASH", "room-1", 3)
     assert (raw["createdAt"], raw["updatedAt"]) == (created, later)
 
 

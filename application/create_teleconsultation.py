@@ -19,6 +19,7 @@ class CreateTeleconsultationCommand:
     end: datetime | None = None
     duration_seconds: int | None = None
     context: CallContext = field(default_factory=CallContext)
+    actor_id: str | None = None  # the requester, recorded as the creator; None when not known
 
 
 class CreateTeleconsultation:
@@ -51,7 +52,7 @@ class CreateTeleconsultation:
         )
         new_room = await self._rooms.open_room(teleconsultation)
         try:
-            await self._repository.add(teleconsultation)
+            await self._repository.add(teleconsultation, actor_id=command.actor_id)
         except BaseException:
             await self._rooms.release(new_room)
             raise

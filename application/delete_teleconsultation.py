@@ -16,8 +16,9 @@ class DeleteTeleconsultation:
         self._repository = repository
         self._rooms = rooms
 
-    async def execute(self, teleconsultation_id: str) -> None:
+    async def execute(self, teleconsultation_id: str, *, actor_id: str | None = None) -> None:
+        """`actor_id`: the requester, recorded as the updater; None when not known."""
         teleconsultation = await self._repository.get(teleconsultation_id)
         room_id = teleconsultation.discard()
-        await self._repository.save(teleconsultation)
+        await self._repository.save(teleconsultation, actor_id=actor_id)
         await self._rooms.release(room_id)

@@ -40,12 +40,15 @@ class TeleconsultationRepository(Protocol):
         """The live teleconsultation; raises NotFound when absent or trashed."""
         ...
 
-    async def add(self, teleconsultation: Teleconsultation) -> None:
-        """Store a new teleconsultation (version 0 becomes 1)."""
+    async def add(self, teleconsultation: Teleconsultation, *, actor_id: str | None = None) -> None:
+        """Store a new teleconsultation (version 0 becomes 1).
+
+        `actor_id`: who asked for it, recorded as the writer where the store keeps one; None when not known.
+        """
         ...
 
-    async def save(self, teleconsultation: Teleconsultation) -> None:
-        """Store a change (a discarded one goes to the trash).
+    async def save(self, teleconsultation: Teleconsultation, *, actor_id: str | None = None) -> None:
+        """Store a change (a discarded one goes to the trash); `actor_id` as for `add`.
 
         Raises ConcurrentUpdate unless the stored version equals `teleconsultation.version`;
         on success the version is incremented in the store and on the object.

@@ -20,6 +20,7 @@ class UpdateTeleconsultationCommand:
     end: datetime | None = None
     duration_seconds: int | None = None
     context: CallContext = field(default_factory=CallContext)
+    actor_id: str | None = None  # the requester, recorded as the updater; None when not known
 
 
 class UpdateTeleconsultation:
@@ -54,6 +55,11 @@ class UpdateTeleconsultation:
             end=command.end,
             duration_seconds=command.duration_seconds,
         )
+        unknown = teleconsultation.participants_to_identify
+        if unknown and command.roster is None:
+            # Kept participants the original stored without groups (auth mode): learn their true privileges before
+            # the roster rules judge them. A new roster is identified anew anyway.
+            teleconsultation.identify(await self._roster.privileges_of(unknown, command.context))
         participants = None if command.roster is None else await self._roster.build(command.roster, command.context)
         change = revision.apply(
             participants_number=None if command.roster is None else command.roster.number,
@@ -61,7 +67,7 @@ class UpdateTeleconsultation:
         )
         new_room = await self._rooms.open_room(teleconsultation) if change.needs_new_room else None
         try:
-            await self._repository.save(teleconsultation)
+            await self._repository.save(teleconsultation, actor_id=command.actor_id)
         except BaseException:
             await self._rooms.release(new_room)
             raise

@@ -45,7 +45,8 @@ class InMemoryTeleconsultationRepository(TeleconsultationRepository):
             raise NotFound(teleconsultation_id)
         return replace(stored)
 
-    async def add(self, teleconsultation: Teleconsultation) -> None:
+    async def add(self, teleconsultation: Teleconsultation, *, actor_id: str | None = None) -> None:
+        # The writer's id is a CRUD field of the stored document: this store keeps none.
         await _yield_like_io()
         key = _key(teleconsultation.id)
         if key is None:
@@ -55,7 +56,7 @@ class InMemoryTeleconsultationRepository(TeleconsultationRepository):
         self._stored[key] = _stored_copy(teleconsultation, key, version=1)
         teleconsultation.version = 1
 
-    async def save(self, teleconsultation: Teleconsultation) -> None:
+    async def save(self, teleconsultation: Teleconsultation, *, actor_id: str | None = None) -> None:
         await _yield_like_io()
         key = _key(teleconsultation.id)
         stored = None if key is None else self._stored.get(key)

@@ -16,7 +16,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from application.create_teleconsultation import CreateTeleconsultationCommand
 from application.delete_teleconsultation import DeleteTeleconsultation
-from application.dto import ParticipantInput, RosterInput
+from application.dto import ParticipantInput, Requester, RosterInput
 from application.get_teleconsultation import GetTeleconsultationAccess, ParticipantAccess
 from application.idempotent_creation import IdempotencyKey, IdempotentCreateTeleconsultation
 from application.join_links import LinkPreferences
@@ -67,6 +67,11 @@ def roster_input(participants: Participants) -> RosterInput:
     )
 
 
+def actor_id(requester: Requester | None) -> str | None:
+    """Who asks, as recorded on what they write (the CRUD's creatorId / updaterId); None when not known."""
+    return None if requester is None else requester.user_ids[0]
+
+
 def access_body(access: ParticipantAccess) -> TeleconsultationAccessBody:
     return TeleconsultationAccessBody(
         bandyerUserId=access.provider_user_id,
@@ -105,16 +110,17 @@ def teleconsultation_routes(
         ] = None,
     ) -> Response[CreatedTeleconsultation]:
         data = await required_json_body(request, CreateTeleconsultationBody)
+        requester = await requesters.requester(request)
         command = CreateTeleconsultationCommand(
             roster=roster_input(data.participants),
             start=data.start_date,
             end=data.end_date,
             duration_seconds=data.duration_in_seconds,
             context=requesters.context(request),
+            actor_id=actor_id(requester),
         )
         key = None
         if idempotency_key is not None:
-            requester = await requesters.requester(request)
             scope = requester.user_ids[0] if requester is not None else ""
             key = IdempotencyKey(parse_key(idempotency_key), scope, fingerprint(data))
         created = await create.execute(command, key)
@@ -141,6 +147,7 @@ def teleconsultation_routes(
             end=data.end_date,
             duration_seconds=data.duration_in_seconds,
             context=requesters.context(request),
+            actor_id=actor_id(await requesters.requester(request)),
         )
         await update.execute(command)
 
@@ -169,8 +176,8 @@ def teleconsultation_routes(
         summary="Cancel a teleconsultation",
         responses=error_responses(400, 404, 409, 503),
     )
-    async def cancel_teleconsultation(roomId: FromPath[str]) -> None:
-        await cancel.execute(roomId)
+    async def cancel_teleconsultation(request: Request[Any, Any, Any], roomId: FromPath[str]) -> None:
+        await cancel.execute(roomId, actor_id=actor_id(await requesters.requester(request)))
 
     return Router(
         "/teleconsultation",

@@ -5,7 +5,7 @@ unknown members through. This mode takes, before the strict conversion of `bodie
 
 * a member the body does not define is dropped, at every level of the body (the original ignored it);
 * where an integer is expected, a string holding one in plain decimal notation (`"3600"`, `"-5"`; no sign `+`,
-  no leading zero, no spaces, fraction or exponent) is that integer;
+  no `-0`, no leading zero, no spaces, fraction or exponent) is that integer;
 * in a participant, `userExternalId` (the 1.x name) stands for `userId`; when both are sent, `userId` wins.
 
 Nothing else is converted: a string that is no such integer, a bad date-time or a value out of range is still a
@@ -31,8 +31,9 @@ from entrypoints.http.schemas import ParticipantBody
 # The v1 names of body members, per struct: alias -> the member it stands for.
 ALIASES: Mapping[type[msgspec.Struct], Mapping[str, str]] = {ParticipantBody: {"userExternalId": "userId"}}
 
-# Plain decimal notation; longer strings are no integer any body takes (and int() refuses thousands of digits).
-_DECIMAL = re.compile(r"^-?(0|[1-9][0-9]*)$")
+# Plain decimal notation (no "-0"), matched as the published pattern is (`$` also before a final line break, as
+# Python's validators read it); longer strings are no integer any body takes (and int() refuses thousands of digits).
+_DECIMAL = re.compile(r"^(0|-?[1-9][0-9]*)$")
 _LONGEST_DECIMAL = 20
 # The API's bodies nest four levels deep; past this the walk leaves values as they are.
 _DEEPEST = 32

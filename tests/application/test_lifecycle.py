@@ -98,7 +98,7 @@ async def test_a_room_creation_failure_stores_nothing() -> None:
 async def test_a_store_failure_after_room_creation_releases_the_room() -> None:
     h = Harness()
 
-    async def broken_add(*_: object) -> None:
+    async def broken_add(*_: object, **__: object) -> None:
         raise StoreUnavailable("down")
 
     h.store.teleconsultations.add = broken_add  # type: ignore[method-assign,assignment]

@@ -101,7 +101,7 @@ async def test_a_store_failure_after_room_creation_releases_the_room() -> None:
     async def broken_add(*_: object, **__: object) -> None:
         raise StoreUnavailable("down")
 
-    h.store.teleconsultations.add = broken_add  # type: ignore[method-assign,assignment]
+    h.store.teleconsultations.add = broken_add  # type: ignore[method-assign]
     with pytest.raises(StoreUnavailable):
         await h.create.execute(create_command(doctor(), patient()))
     assert len(h.provider.deleted_rooms) == 1

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from application.authorization import Action, AuthorizationPolicy
-from application.dto import CallContext, Requester, RosterInput
+from application.dto import CallContext, Requester, RosterInput, actor_id_of
 from application.events import EventType, Journal
 from application.ports import TeleconsultationRepository
 from application.rooms import RoomKeeper
@@ -64,7 +64,7 @@ class CreateTeleconsultation:
         if new_room is not None:
             events.append(self._journal.event(EventType.ROOM_CREATED, teleconsultation.id))
         try:
-            await self._repository.add(teleconsultation, events)
+            await self._repository.add(teleconsultation, events, actor_id=actor_id_of(command.requester))
         except BaseException:
             await self._rooms.abandon(new_room)
             raise

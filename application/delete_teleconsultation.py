@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from application.authorization import Action, AuthorizationPolicy
-from application.dto import Requester
+from application.dto import Requester, actor_id_of
 from application.events import EventType, Journal
 from application.ports import TeleconsultationRepository
 from application.rooms import RoomKeeper
@@ -40,6 +40,6 @@ class DeleteTeleconsultation:
         events = [self._journal.event(EventType.TELECONSULTATION_CANCELLED, teleconsultation.id)]
         if room_id is not None:
             events.append(self._journal.event(EventType.ROOM_DELETED, teleconsultation.id))
-        await self._repository.save(teleconsultation, events)
+        await self._repository.save(teleconsultation, events, actor_id=actor_id_of(requester))
         await self._journal.relay_quietly(teleconsultation.id)
         await self._rooms.delete_given_up(teleconsultation)

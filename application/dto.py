@@ -134,6 +134,11 @@ class Requester:
     scopes: tuple[str, ...] = ()
 
 
+def actor_id_of(requester: Requester | None) -> str | None:
+    """The id a write records as its creator or updater: the requester's, None when nobody is identified."""
+    return requester.user_ids[0] if requester is not None and requester.user_ids else None
+
+
 @dataclass(frozen=True, slots=True)
 class DirectoryUser:
     """A user as the identity service knows them."""

@@ -47,12 +47,20 @@ class TeleconsultationRepository(Protocol):
         """The live teleconsultation; raises NotFound when absent or trashed."""
         ...
 
-    async def add(self, teleconsultation: Teleconsultation, events: Sequence[Event] = ()) -> None:
-        """Store a new teleconsultation (version 0 becomes 1), with `events` in its outbox in the same write."""
+    async def add(
+        self, teleconsultation: Teleconsultation, events: Sequence[Event] = (), *, actor_id: str | None = None
+    ) -> None:
+        """Store a new teleconsultation (version 0 becomes 1), with `events` in its outbox in the same write.
+
+        `actor_id`: who asked for it, recorded as the writer where the store keeps one; None when not known.
+        """
         ...
 
-    async def save(self, teleconsultation: Teleconsultation, events: Sequence[Event] = ()) -> None:
-        """Store a change (a discarded one goes to the trash), with `events` in its outbox in the same write.
+    async def save(
+        self, teleconsultation: Teleconsultation, events: Sequence[Event] = (), *, actor_id: str | None = None
+    ) -> None:
+        """Store a change (a discarded one goes to the trash), with `events` in its outbox in the same write;
+        `actor_id` as for `add`.
 
         Raises ConcurrentUpdate unless the stored version equals `teleconsultation.version`;
         on success the version is incremented in the store and on the object.

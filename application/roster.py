@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from application.dto import CallContext, RosterInput
+from collections.abc import Sequence
+
+from application.dto import CallContext, ParticipantInput, RosterInput
 from application.identities import IdentifiedParticipant, ParticipantIdentities
 from application.provider_users import ProviderUsers, WantedUser
 from domain.participant_ids import check_participant_ids
+from domain.privileges import Privilege
 from domain.teleconsultation import Participant, check_roster
 
 
@@ -29,6 +32,20 @@ class RosterBuilder:
             [WantedUser(p.resolved_user_id, p.privilege, p.full_name, p.groups) for p in identified]
         )
         return tuple(map(_with_provider_user, identified, provider_user_ids))
+
+    async def privileges_of(
+        self, participants: Sequence[Participant], context: CallContext
+    ) -> dict[str, tuple[Privilege, tuple[str, ...]]]:
+        """The privilege and groups of participants already on a roster, by user id, identified as a new roster's
+        would be (the identity service in auth mode, the stored groups otherwise). Their provider users are kept."""
+        roster = RosterInput(
+            number=len(participants),
+            data=tuple(
+                ParticipantInput(user_id=p.user_id, groups=p.groups, full_name=p.full_name, language=p.language)
+                for p in participants
+            ),
+        )
+        return {p.user_id: (p.privilege, p.groups) for p in await self._identities.identify(roster, context)}
 
 
 def _with_provider_user(participant: IdentifiedParticipant, provider_user_id: str) -> Participant:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from application.authorization import Action, AuthorizationPolicy
-from application.dto import CallContext, Requester, RosterInput
+from application.dto import CallContext, Requester, RosterInput, actor_id_of
 from application.events import EventType, Journal
 from application.ports import Clock, TeleconsultationRepository
 from application.rooms import RoomKeeper
@@ -64,6 +64,11 @@ class UpdateTeleconsultation:
             end=command.end,
             duration_seconds=command.duration_seconds,
         )
+        unknown = teleconsultation.participants_to_identify
+        if unknown and command.roster is None:
+            # Kept participants the original stored without groups (auth mode): learn their true privileges before
+            # the roster rules judge them. A new roster is identified anew anyway.
+            teleconsultation.identify(await self._roster.privileges_of(unknown, command.context))
         participants = None if command.roster is None else await self._roster.build(command.roster, command.context)
         change = revision.apply(
             participants_number=None if command.roster is None else command.roster.number,
@@ -75,7 +80,7 @@ class UpdateTeleconsultation:
         if room_event is not None:
             events.append(self._journal.event(room_event, teleconsultation.id))
         try:
-            await self._repository.save(teleconsultation, events)
+            await self._repository.save(teleconsultation, events, actor_id=actor_id_of(command.requester))
         except BaseException:
             await self._rooms.abandon(new_room)
             raise

@@ -18,7 +18,12 @@ MAXIMUM_PARTICIPANTS = 25
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Participant:
-    """A known participant. `user_id` is the id the caller sent; `resolved_user_id` the identity-provider id."""
+    """A known participant. `user_id` is the id the caller sent; `resolved_user_id` the identity-provider id.
+
+    `privilege_guessed`: the privilege was never stored and cannot be derived from what was (the original service
+    in auth mode stored no groups), so it reads as basic, the least, until the identity service says (see
+    `Teleconsultation.identify`). The provider room, made by the original, has the participant's true role.
+    """
 
     user_id: str
     resolved_user_id: str
@@ -28,6 +33,7 @@ class Participant:
     groups: tuple[str, ...] = ()
     language: str | None = None
     access_link: str | None = None
+    privilege_guessed: bool = False
 
     def is_identified_by(self, identities: Collection[str]) -> bool:
         return self.user_id in identities or self.resolved_user_id in identities
@@ -156,6 +162,21 @@ class Teleconsultation:
             schedule = rules.durations.moved(self.schedule, start)
         return Revision(self, rules, schedule)
 
+    @property
+    def participants_to_identify(self) -> tuple[Participant, ...]:
+        """Those whose privilege is only guessed: a change must learn it before the roster rules can judge."""
+        return tuple(p for p in self.participants if p.privilege_guessed)
+
+    def identify(self, privileges: Mapping[str, tuple[Privilege, tuple[str, ...]]]) -> None:
+        """Record the privilege and groups the identity service gives a participant whose privilege was guessed
+        (by user id). Nothing changes for the room: it was made with the participant's true role."""
+        self.participants = tuple(
+            replace(p, privilege=privileges[p.user_id][0], groups=privileges[p.user_id][1], privilege_guessed=False)
+            if p.privilege_guessed and p.user_id in privileges
+            else p
+            for p in self.participants
+        )
+
     def attach_room(self, room_id: str, links: Mapping[str, str]) -> None:
         """Record the provider room and each participant's personal link (keyed by provider user id)."""
         self.provider_room_id = room_id
@@ -196,17 +217,19 @@ class Revision:
     ) -> RoomChange:
         """Change the teleconsultation and decide what must happen to its provider room.
 
-        The room is replaced when its participants or its duration change; when its links work only inside the
-        appointment's window, also when the start moves.
+        The room is replaced when its participants or the duration the provider room has change (an unlimited
+        room has none, so a new duration keeps it); when its links work only inside the appointment's window,
+        also when the start or the end moves.
         """
         current = self.teleconsultation
+        room_duration = self.rules.durations.provider_duration_seconds
         new_number = current.participants_number if participants_number is None else participants_number
         new_roster = current.participants if participants is None else tuple(participants)
         check_roster(new_number, new_roster)
         features_changed = (
             new_number != current.participants_number
             or _features(new_roster) != _features(current.participants)
-            or self.schedule.duration != current.schedule.duration
+            or room_duration(self.schedule) != room_duration(current.schedule)
             or (self.rules.links_bound_to_schedule and self.schedule != current.schedule)
         )
         obsolete = current.provider_room_id if features_changed else None

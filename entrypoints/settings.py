@@ -30,6 +30,9 @@ STORE_BACKENDS = ("mongo", "memory")
 # When a write counts as done (adapters/mongo/write_concern.py, not imported here: it loads pymongo).
 WRITE_CONCERNS = ("majority", "journaled", "acknowledged")
 AUTH_MODES = ("headers", "jwt")
+# compatible: bodies as the original service accepted them (see entrypoints/http/compatible_bodies.py).
+COMPATIBLE_BODIES, STRICT_BODIES = "compatible", "strict"
+BODY_VALIDATIONS = (COMPATIBLE_BODIES, STRICT_BODIES)
 # Python's names (the level stored) and, through entrypoints.legacy_settings, Mia's: trace, warn, fatal, silent...
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", SILENT)
 # Details older than this would mislead a participant waiting for the call to start.
@@ -137,6 +140,7 @@ class Settings:
     delete_uploads: bool = False
     recording_type: str = "none"
     transcription_max_bytes: int = 50_000_000
+    body_validation: str = COMPATIBLE_BODIES
 
     @property
     def records_calls(self) -> bool:
@@ -215,6 +219,7 @@ class Settings:
             ),
             delete_uploads=read.boolean("TELECONSULTATION_DELETE_UPLOADS", default.delete_uploads),
             recording_type=recording,
+            body_validation=read.choice("BODY_VALIDATION", BODY_VALIDATIONS, default.body_validation),
             transcription_max_bytes=read.size(
                 "TRANSCRIPTION_MAX_FILE_SIZE", default.transcription_max_bytes, maximum=MAX_TRANSCRIPTION_BYTES
             ),

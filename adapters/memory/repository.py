@@ -61,7 +61,10 @@ class InMemoryTeleconsultationRepository(TeleconsultationRepository, EventOutbox
             raise NotFound(teleconsultation_id)
         return replace(stored)
 
-    async def add(self, teleconsultation: Teleconsultation, events: Sequence[Event] = ()) -> None:
+    async def add(
+        self, teleconsultation: Teleconsultation, events: Sequence[Event] = (), *, actor_id: str | None = None
+    ) -> None:
+        # The writer's id is a CRUD field of the stored document: this store keeps none.
         await _yield_like_io()
         key = _key(teleconsultation.id)
         if key is None:
@@ -73,7 +76,9 @@ class InMemoryTeleconsultationRepository(TeleconsultationRepository, EventOutbox
         self._outbox.setdefault(key, []).extend(events)
         teleconsultation.version = 1
 
-    async def save(self, teleconsultation: Teleconsultation, events: Sequence[Event] = ()) -> None:
+    async def save(
+        self, teleconsultation: Teleconsultation, events: Sequence[Event] = (), *, actor_id: str | None = None
+    ) -> None:
         await _yield_like_io()
         key = _key(teleconsultation.id)
         stored = None if key is None else self._stored.get(key)

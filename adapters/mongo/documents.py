@@ -40,6 +40,8 @@ class ParticipantEntry(BaseModel):
     provider_user_id: str = Field(alias="userBandyerId")
     access_link: str | None = Field(default=None, alias="accessLinkURL")
     privilege: Literal["basic", "plus"]
+    # True: the original stored no privilege and nothing to derive it from; the next change asks the identity service.
+    privilege_guessed: bool = Field(default=False, alias="privilegeGuessed")
     groups: list[str] = Field(default_factory=list)
     full_name: str | None = Field(default=None, alias="fullName")
     language: str | None = None

@@ -156,8 +156,10 @@ def _participant(
             upgraded["privilege"] = privileges.privilege_for(user_id, groups).value
         except NoConfiguredGroup:
             # Auth-mode documents store no groups. Least privilege: a guess never makes a patient a moderator.
+            # Marked as a guess, so that the next change asks the identity service (Teleconsultation.identify).
             shapes.add(Shape.PRIVILEGE_NOT_DERIVABLE)
             upgraded["privilege"] = Privilege.BASIC.value
+            upgraded["privilegeGuessed"] = True
     return upgraded
 
 

@@ -43,14 +43,17 @@ def to_document(
     *,
     now: datetime,
     version: int | None = None,
+    writer_id: str | None = None,
 ) -> TeleconsultationDocument:
+    """`writer_id`: the requester, as the CRUD service records the writer's `userId` (the service's own name when
+    no requester is known); a save writes it as `updaterId` only."""
     oid = object_id(teleconsultation.id)
     if oid is None:
         raise ValueError("a teleconsultation id must be a 24-hex ObjectId string")
     return model.model_validate(
         {
             "_id": oid,
-            **_crud_fields(now, discarded=teleconsultation.discarded),
+            **_crud_fields(now, discarded=teleconsultation.discarded, writer_id=writer_id or WRITER_ID),
             "bandyerRoomId": teleconsultation.provider_room_id,
             "participantsNumber": teleconsultation.participants_number,
             "participants": [_participant_entry(p) for p in teleconsultation.participants],
@@ -128,14 +131,14 @@ def from_bson_datetime(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _crud_fields(now: datetime, *, discarded: bool) -> dict[str, Any]:
+def _crud_fields(now: datetime, *, discarded: bool, writer_id: str = WRITER_ID) -> dict[str, Any]:
     stamp = as_bson_datetime(now)
     return {
         STATE: TRASH if discarded else PUBLIC,
         "createdAt": stamp,
         "updatedAt": stamp,
-        "creatorId": WRITER_ID,
-        "updaterId": WRITER_ID,
+        "creatorId": writer_id,
+        "updaterId": writer_id,
     }
 
 
@@ -147,6 +150,7 @@ def _participant_entry(participant: Participant) -> ParticipantEntry:
             "userBandyerId": participant.provider_user_id,
             "accessLinkURL": participant.access_link,
             "privilege": participant.privilege.value,
+            "privilegeGuessed": participant.privilege_guessed,
             "groups": list(participant.groups),
             "fullName": participant.full_name,
             "language": participant.language,
@@ -160,6 +164,7 @@ def _participant(entry: ParticipantEntry) -> Participant:
         resolved_user_id=entry.resolved_user_id,
         provider_user_id=entry.provider_user_id,
         privilege=Privilege(entry.privilege),
+        privilege_guessed=entry.privilege_guessed,
         full_name=entry.full_name,
         groups=tuple(entry.groups),
         language=entry.language,

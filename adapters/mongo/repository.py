@@ -85,8 +85,10 @@ class MongoTeleconsultationRepository(TeleconsultationRepository):
             document = self._model.model_validate(upgrade.document)
         return to_domain(document)
 
-    async def add(self, teleconsultation: Teleconsultation, events: Sequence[Event] = ()) -> None:
-        document = to_document(teleconsultation, self._model, now=self._clock.now(), version=1)
+    async def add(
+        self, teleconsultation: Teleconsultation, events: Sequence[Event] = (), *, actor_id: str | None = None
+    ) -> None:
+        document = to_document(teleconsultation, self._model, now=self._clock.now(), version=1, writer_id=actor_id)
         with translate_store_errors():
             try:
                 if events:
@@ -102,11 +104,13 @@ class MongoTeleconsultationRepository(TeleconsultationRepository):
                 raise ConcurrentUpdate(teleconsultation.id) from None
         teleconsultation.version = 1
 
-    async def save(self, teleconsultation: Teleconsultation, events: Sequence[Event] = ()) -> None:
+    async def save(
+        self, teleconsultation: Teleconsultation, events: Sequence[Event] = (), *, actor_id: str | None = None
+    ) -> None:
         oid = object_id(teleconsultation.id)
         if oid is None:
             raise NotFound(teleconsultation.id)
-        changes = fields_to_set(to_document(teleconsultation, self._model, now=self._clock.now()))
+        changes = fields_to_set(to_document(teleconsultation, self._model, now=self._clock.now(), writer_id=actor_id))
         collection = self._model.get_pymongo_collection()
         live = {"_id": oid, STATE: _LIVE}
         with translate_store_errors():

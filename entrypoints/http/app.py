@@ -14,6 +14,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from litestar import Litestar, Request, get
+from litestar.datastructures import State
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.router import Router
@@ -21,6 +22,7 @@ from litestar.router import Router
 from application.events import Journal
 from entrypoints.container import Container, opened_resources, resolved
 from entrypoints.http import limits
+from entrypoints.http.bodies import BODY_VALIDATION
 from entrypoints.http.errors import EXCEPTION_HANDLERS
 from entrypoints.http.observability import observe_requests
 from entrypoints.http.openapi import (
@@ -43,18 +45,22 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 _NOT_STARTED = b'{"error":"the service is not running"}'
 
 
-def build_litestar_app(routes: Routes, metrics: ServiceMetrics, journal: Journal | None = None) -> Litestar:
-    """One run's Litestar app around the routes of a resolved graph."""
+def build_litestar_app(
+    routes: Routes, metrics: ServiceMetrics, body_validation: str, journal: Journal | None = None
+) -> Litestar:
+    """One run's Litestar app around the routes of a resolved graph, reading bodies in the `body_validation` mode."""
 
     @get("/documentation/json", summary="OpenAPI document", include_in_schema=False, sync_to_thread=False)
     def openapi_document(request: Request[Any, Any, Any]) -> dict[str, Any]:
-        return with_exact_body_schemas(request.app.openapi_schema.to_schema())
+        return with_exact_body_schemas(request.app.openapi_schema.to_schema(), body_validation)
 
     handlers: list[Router | HTTPRouteHandler] = [openapi_document]
     for group in routes:
         handlers.extend(group if isinstance(group, Sequence) else [group])
     app = Litestar(
         route_handlers=handlers,
+        # Read by entrypoints/http/bodies.py and the OpenAPI document: one mode for the whole run.
+        state=State({BODY_VALIDATION: body_validation}),
         exception_handlers=EXCEPTION_HANDLERS,
         # Routes that read a body declare their own limit (entrypoints/http/limits.py); all others accept none.
         request_max_body_size=limits.NO_BODY,
@@ -85,7 +91,12 @@ async def running_app(container: Container) -> AsyncIterator[Litestar]:
         routes = await resolved(container.routes)
         sweeper = await resolved(container.room_sweeper)
         pump = await resolved(container.webhook_pump)
-        app = build_litestar_app(routes, container.metrics(), await resolved(container.journal))  # type: ignore[arg-type]
+        app = build_litestar_app(
+            routes,
+            container.metrics(),
+            container.settings().body_validation,
+            await resolved(container.journal),  # type: ignore[arg-type]
+        )
         async with sweeper.running(), pump.running():
             yield app
 

@@ -1,4 +1,8 @@
-"""JSON request bodies, decoded once and held to the published schema: no lax conversions.
+"""JSON request bodies, decoded once and held to the published schema of the mode in force.
+
+`BODY_VALIDATION=strict` holds each body to its struct with no lax conversions. `compatible` (the default) first
+takes the few steps the original service's validation took (`compatible_bodies.py`: unknown members dropped,
+integers sent as strings, the v1 names), then converts just as strictly.
 
 msgspec's lax mode (Litestar's own conversion) would take `"3600"` for an integer and `32513048` for a date-time;
 the OpenAPI document (and the original service's schema) refuse both. One lax rule stays, because JSON Schema
@@ -15,12 +19,16 @@ import msgspec
 from litestar import Request
 from litestar.exceptions import ValidationException
 
+from entrypoints.http.compatible_bodies import relaxed
 from entrypoints.http.media_types import require_json
+from entrypoints.settings import COMPATIBLE_BODIES
 
 T = TypeVar("T")
 
 BODY_TYPE = "json_body"  # the key of a route's `opt` that names its body struct
 BODY_REQUIRED = "json_body_required"
+# The key of the app's state that holds the BODY_VALIDATION mode in force.
+BODY_VALIDATION = "body_validation"
 
 _LOCATION = " - at `$"
 # The API's bodies nest four levels deep; past this the walk below leaves values as they are, and the strict
@@ -50,8 +58,11 @@ async def read_json_body(request: Request[Any, Any, Any], body_type: type[T]) ->
         raise ValidationException(extra=[_body_problem(f"the body is not a JSON document: {error}")]) from None
     except RecursionError:
         raise ValidationException(extra=[_body_problem("the JSON document is nested too deeply")]) from None
+    document = _integral_floats_as_ints(document)
+    if request.app.state[BODY_VALIDATION] == COMPATIBLE_BODIES:
+        document = relaxed(document, body_type)
     try:
-        return msgspec.convert(_integral_floats_as_ints(document), body_type, strict=True)
+        return msgspec.convert(document, body_type, strict=True)
     except msgspec.ValidationError as error:
         raise ValidationException(extra=[_problem(str(error))]) from None
 

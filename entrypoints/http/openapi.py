@@ -18,9 +18,11 @@ from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, 
 from litestar.routes import HTTPRoute
 
 from entrypoints.http import schemas
-from entrypoints.http.bodies import BODY_REQUIRED, BODY_TYPE
+from entrypoints.http.bodies import BODY_REQUIRED, BODY_TYPE, BODY_VALIDATION
+from entrypoints.http.compatible_bodies import compatible_schemas
 from entrypoints.http.errors import PROBLEM_JSON
-from entrypoints.http.schemas import CrudError, ProblemDetails, ServiceError, Status
+from entrypoints.http.schemas import CrudError, ProblemDetails, ServiceError, Status, is_request_body
+from entrypoints.settings import COMPATIBLE_BODIES
 
 _REFERENCE = "#/components/schemas/{name}"
 _HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -84,14 +86,14 @@ class ExactJsonRenderPlugin(JsonRenderPlugin):
     """Serves the document with the body schemas msgspec derives from the structs it validates with."""
 
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
-        return super().render(request, with_exact_body_schemas(openapi_schema))
+        return super().render(request, with_exact_body_schemas(openapi_schema, request.app.state[BODY_VALIDATION]))
 
 
 class ExactSwaggerRenderPlugin(SwaggerRenderPlugin):
     """Swagger UI on the exact document: the page embeds the document it shows rather than fetching it."""
 
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
-        return super().render(request, with_exact_body_schemas(openapi_schema))
+        return super().render(request, with_exact_body_schemas(openapi_schema, request.app.state[BODY_VALIDATION]))
 
 
 def render_plugins() -> list[OpenAPIRenderPlugin]:
@@ -106,21 +108,24 @@ def render_plugins() -> list[OpenAPIRenderPlugin]:
     ]
 
 
-def with_exact_body_schemas(document: dict[str, Any]) -> dict[str, Any]:
-    """The document with msgspec's schema for every body struct of the API.
+def with_exact_body_schemas(document: dict[str, Any], body_validation: str) -> dict[str, Any]:
+    """The document with msgspec's schema for every body struct of the API, as the BODY_VALIDATION mode reads it.
 
     Litestar's own struct schemas drop constraints nested in lists and unions (e.g. a participant id's
     length) and ignore `forbid_unknown_fields`; msgspec's are exactly what it accepts and produces.
     """
     components = dict(document.get("components", {}))
-    components["schemas"] = {**components.get("schemas", {}), **_body_schemas()}
+    components["schemas"] = {**components.get("schemas", {}), **_body_schemas(body_validation)}
     return {**document, "components": components}
 
 
 @functools.cache
-def _body_schemas() -> dict[str, Any]:
+def _body_schemas(body_validation: str) -> dict[str, Any]:
     _, definitions = msgspec.json.schema_components(_API_STRUCTS, ref_template=_REFERENCE)
-    return definitions
+    if body_validation != COMPATIBLE_BODIES:
+        return definitions
+    request_bodies = {struct.__name__: struct for struct in _API_STRUCTS if is_request_body(struct)}
+    return compatible_schemas(definitions, request_bodies)
 
 
 def document_problem_details(app: Litestar) -> None:

@@ -25,7 +25,11 @@ Groups = Annotated[list[Annotated[str, msgspec.Meta(max_length=256)]], msgspec.M
 
 
 class _Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True):
-    pass
+    """A request body (or a part of one), read by entrypoints/http/bodies.py."""
+
+
+def is_request_body(struct: type[Any]) -> bool:
+    return issubclass(struct, _Body)
 
 
 class ParticipantBody(_Body, frozen=True):
@@ -68,19 +72,23 @@ class CallParticipant(msgspec.Struct, frozen=True):
     fullName: str | None
 
 
-class RoomDetailsBody(msgspec.Struct, frozen=True, omit_defaults=True, rename="camel"):
-    """RoomDetails as the original words it: the same fields in the same order, camelCased on the wire."""
+class RoomDetailsBody(msgspec.Struct, frozen=True, rename="camel"):
+    """RoomDetails as the original words it: the same fields in the same order, camelCased on the wire.
 
-    recording: str | None = None
-    recording_status: str | None = None
-    call_type: str | None = None
-    description: str | None = None
-    status: str | None = None
-    disabled: bool | None = None
-    creation_date: str | None = None
-    duration_in_seconds: int | None = None
-    duration_used_in_seconds: int | None = None
-    live: bool | None = None
+    Every field is always there, as in the original's answer: null when the provider does not report it (the
+    `durationInSeconds` of an unlimited room).
+    """
+
+    recording: str | None
+    recording_status: str | None
+    call_type: str | None
+    description: str | None
+    status: str | None
+    disabled: bool | None
+    creation_date: str | None
+    duration_in_seconds: int | None
+    duration_used_in_seconds: int | None
+    live: bool | None
 
 
 _ROOM_DETAILS = attrgetter(*(field.name for field in dataclass_fields(RoomDetails)))

@@ -69,16 +69,20 @@ class MortalRepository(InMemoryTeleconsultationRepository):
         super().__init__()
         self.life = life
 
-    async def add(self, teleconsultation: Teleconsultation, events: Sequence[Event] = ()) -> None:
+    async def add(
+        self, teleconsultation: Teleconsultation, events: Sequence[Event] = (), *, actor_id: str | None = None
+    ) -> None:
         self.life.check()
         self.life.maybe_die("before add")
-        await super().add(teleconsultation, events)
+        await super().add(teleconsultation, events, actor_id=actor_id)
         self.life.maybe_die("add")
 
-    async def save(self, teleconsultation: Teleconsultation, events: Sequence[Event] = ()) -> None:
+    async def save(
+        self, teleconsultation: Teleconsultation, events: Sequence[Event] = (), *, actor_id: str | None = None
+    ) -> None:
         self.life.check()
         self.life.maybe_die("before save")
-        await super().save(teleconsultation, events)
+        await super().save(teleconsultation, events, actor_id=actor_id)
         self.life.maybe_die("save")
 
 

@@ -98,10 +98,10 @@ async def test_a_room_creation_failure_stores_nothing() -> None:
 async def test_a_store_failure_after_room_creation_releases_the_room() -> None:
     h = Harness()
 
-    async def broken_add(*_: object) -> None:
+    async def broken_add(*_: object, **__: object) -> None:
         raise StoreUnavailable("down")
 
-    h.store.teleconsultations.add = broken_add  # type: ignore[method-assign,assignment]
+    h.store.teleconsultations.add = broken_add  # type: ignore[method-assign]
     with pytest.raises(StoreUnavailable):
         await h.create.execute(create_command(doctor(), patient()))
     assert len(h.provider.deleted_rooms) == 1
@@ -207,7 +207,7 @@ async def test_a_failed_room_deletion_is_queued_and_swept_later() -> None:
 
 
 async def test_a_delete_that_loses_to_a_concurrent_change_is_refused_and_the_change_stays() -> None:
-    h = Harness()
+    h = Harness(unlimited=False)  # a room with a duration: the change replaces it
     teleconsultation_id = await h.create.execute(create_command(doctor(), patient()))
     room = (await h.store.teleconsultations.get(teleconsultation_id)).provider_room_id
     results = await asyncio.gather(

@@ -16,11 +16,11 @@ out, one `python -m entrypoints sweep` runs, and the store and the provider are 
 
 Exits 1 unless all three are 0 (and the sweep left nothing pending).
 
-Store kills. Until the service asks for journaled writes, a SIGKILL of the store may lose writes it had already
-confirmed. `--store-kills quiesced` (the default for now) kills the store only once the workload is paused, every
-request has been answered and the store has been asked to flush (`fsync`): it proves recovery after the store's
-death, not durability. `--store-kills random` kills it at any moment, like the service; use it once writes are
-journaled (`j: true`), when it must report 0 lost as well.
+Store kills. Writes are journaled (`j: true`, MONGODB_WRITE_CONCERN), so `--store-kills random` (the default)
+kills the store at any moment, like the service, and must still report 0 confirmed writes lost.
+`--store-kills quiesced` kills it only once the workload is paused, every request has been answered and the store
+has been asked to flush (`fsync`): it proves recovery after the store's death alone, for a write concern that does
+not journal (`MONGODB_WRITE_CONCERN=acknowledged`).
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ class CrashOptions:
     kills: int = 20
     seed: int = 1
     concurrency: int = 4
-    store_kills: str = "quiesced"  # or "random"
+    store_kills: str = "random"  # or "quiesced"
     latency_seconds: float = 0.05  # the fake provider's, on every answer
     shortest_life_seconds: float = 0.3
     longest_life_seconds: float = 1.5

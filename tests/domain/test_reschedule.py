@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.duration_policy import Schedule
+from domain.duration_policy import DurationPolicy, Schedule
 from domain.errors import InvalidSchedule
 from domain.teleconsultation import SchedulingRules
 from tests.builders import T0, make_schedule, make_teleconsultation
@@ -63,3 +63,28 @@ def test_a_stored_start_so_early_that_the_immutable_period_reaches_before_year_1
 
     assert teleconsultation.room_terms(rules).opens_at == datetime.min.replace(tzinfo=UTC)
     assert teleconsultation.is_locked(datetime(1, 1, 1, tzinfo=UTC), rules)
+
+
+@given(
+    unlimited=st.booleans(),
+    before=st.integers(min_value=5 * 60, max_value=24 * 3600),
+    after=st.integers(min_value=5 * 60, max_value=24 * 3600),
+    new_start=st.booleans(),
+)
+def test_a_new_duration_replaces_the_room_only_when_the_room_has_a_duration(
+    unlimited: bool, before: int, after: int, new_start: bool
+) -> None:
+    teleconsultation = make_teleconsultation(schedule=Schedule(T0, T0 + timedelta(seconds=before)))
+    teleconsultation.attach_room("room-1", {"p-doc-1": "link-doc", "p-pat-1": "link-pat"})
+    rules = SchedulingRules(durations=DurationPolicy(unlimited=unlimited))
+    start = T0 + timedelta(hours=1) if new_start else None
+
+    change = teleconsultation.revision(now=EARLY, rules=rules, start=start, duration_seconds=after).apply()
+
+    replaced = not unlimited and before != after
+    assert teleconsultation.schedule.duration == timedelta(seconds=after)
+    assert change.obsolete_room_id == ("room-1" if replaced else None)
+    assert change.needs_new_room is replaced
+    if not replaced:  # the room and every participant's link stay as they were
+        assert teleconsultation.provider_room_id == "room-1"
+        assert {p.access_link for p in teleconsultation.participants} == {"link-doc", "link-pat"}

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from domain.duration_policy import DurationPolicy
 from domain.errors import InvalidRoster, NoConfiguredGroup, NoPlusUser, TeleconsultationLocked
 from domain.privileges import Privilege, PrivilegePolicy
 from domain.teleconsultation import SchedulingRules, Teleconsultation
@@ -96,10 +97,11 @@ def _complete_with_room() -> Teleconsultation:
     return teleconsultation
 
 
-def test_changing_participants_or_duration_replaces_the_room() -> None:
+def test_changing_participants_or_a_limited_room_s_duration_replaces_the_room() -> None:
     early = T0 - timedelta(days=1)
     teleconsultation = _complete_with_room()
-    change = teleconsultation.revision(now=early, rules=RULES, duration_seconds=30 * 60).apply()
+    limited = SchedulingRules(durations=DurationPolicy(unlimited=False))
+    change = teleconsultation.revision(now=early, rules=limited, duration_seconds=30 * 60).apply()
     assert change.obsolete_room_id == "room-1"
     assert change.needs_new_room
     assert teleconsultation.provider_room_id is None
@@ -140,6 +142,7 @@ def test_discarding_returns_the_room_to_delete() -> None:
     assert teleconsultation.discard() == "room-1"
     assert teleconsultation.discarded
     assert not teleconsultation.needs_room
+    assert teleconsultation.provider_room_id == "room-1"  # which room it had stays on record
 
 
 def test_the_immutable_window_of_a_stored_appointment_at_the_edge_of_time_is_decided_without_overflow() -> None:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapters.memory.clock import FixedClock
+from entrypoints.settings import STRICT_BODIES
+from tests.fakes.kaleyra_server import FakeKaleyraServer
 from tests.http.builders import body, doctor, patient
-from tests.http.conftest import Client
+from tests.http.conftest import Client, kaleyra_settings, serve
 
 
 async def document(client: Client) -> dict[str, Any]:
@@ -16,12 +19,13 @@ async def document(client: Client) -> dict[str, Any]:
     return served
 
 
-async def test_bodies_that_refuse_unknown_fields_say_so(client: Client) -> None:
-    schemas = (await document(client))["components"]["schemas"]
-    for name in ("CreateTeleconsultationBody", "UpdateTeleconsultationBody", "ParticipantsBody", "ParticipantBody"):
-        assert schemas[name]["additionalProperties"] is False, name
-    refused = await client.post("/teleconsultation", json=body(doctor(), patient(), unexpected=1))
-    assert refused.status_code == 400
+async def test_bodies_that_refuse_unknown_fields_say_so(fake_kaleyra: FakeKaleyraServer, clock: FixedClock) -> None:
+    async with serve(kaleyra_settings(fake_kaleyra, body_validation=STRICT_BODIES), clock) as client:
+        schemas = (await document(client))["components"]["schemas"]
+        for name in ("CreateTeleconsultationBody", "UpdateTeleconsultationBody", "ParticipantsBody", "ParticipantBody"):
+            assert schemas[name]["additionalProperties"] is False, name
+        refused = await client.post("/teleconsultation", json=body(doctor(), patient(), unexpected=1))
+        assert refused.status_code == 400
 
 
 async def test_constraints_inside_lists_and_unions_are_published(client: Client) -> None:

@@ -52,7 +52,9 @@ async def test_a_changed_room_is_read_afresh(client: Client, fake_kaleyra: FakeK
     teleconsultation_id = await create(client, body(doctor(), patient()))
     await poll_together(client, teleconsultation_id)
 
-    changed = await client.patch(f"/teleconsultation/{teleconsultation_id}", json={"duration_in_seconds": 1800})
+    # A new doctor: the room is replaced (a new duration would not replace an unlimited room).
+    new_doctor = {"participants": {"number": 2, "data": [doctor("doc-2"), patient()]}}
+    changed = await client.patch(f"/teleconsultation/{teleconsultation_id}", json=new_doctor)
     assert changed.status_code == 204
     await poll_together(client, teleconsultation_id)
 

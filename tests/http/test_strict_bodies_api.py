@@ -1,16 +1,25 @@
-"""JSON bodies are held to the published schema: a number for a date-time, a string for an integer or a fraction
-for an integer are refused with the CRUD-shaped 400, and nothing is stored or sent to the provider; as in JSON
-Schema, `2.0` is an integer."""
+"""With BODY_VALIDATION=strict, JSON bodies are held to the published schema: a number for a date-time, a string
+for an integer or a fraction for an integer are refused with the CRUD-shaped 400, and nothing is stored or sent to
+the provider; as in JSON Schema, `2.0` is an integer."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
+from adapters.memory.clock import FixedClock
+from entrypoints.settings import STRICT_BODIES
 from tests.fakes.kaleyra_server import FakeKaleyraServer
 from tests.http.builders import body, create, doctor, patient
-from tests.http.conftest import Client
+from tests.http.conftest import Client, kaleyra_settings, serve
+
+
+@pytest.fixture
+async def client(fake_kaleyra: FakeKaleyraServer, clock: FixedClock) -> AsyncIterator[Client]:
+    async with serve(kaleyra_settings(fake_kaleyra, body_validation=STRICT_BODIES), clock) as test_client:
+        yield test_client
 
 
 def crud_400(message: str) -> dict[str, Any]:

@@ -71,6 +71,7 @@ async def test_a_teleconsultation_is_stored_with_the_crud_field_names(
         "userBandyerId",
         "accessLinkURL",
         "privilege",
+        "privilegeGuessed",
         "groups",
         "fullName",
         "language",

@@ -6,11 +6,12 @@ import asyncio
 import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 
 from application.errors import ApplicationError
 from application.request_context import current_request_id
 from application.rooms import RoomKeeper
+from entrypoints.background import in_background
 
 logger = logging.getLogger(__name__)
 
@@ -42,13 +43,8 @@ class RoomSweeper:
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        task = asyncio.create_task(self._sweep_forever(), name="room-sweeper")
-        try:
+        async with in_background(self._sweep_forever(), "room-sweeper"):
             yield
-        finally:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
 
     async def sweep_once(self) -> int | None:
         """One sweep; the number of rooms still pending, or None when the sweep itself failed (logged)."""

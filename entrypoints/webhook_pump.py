@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager, suppress
 from application.errors import ApplicationError
 from application.request_context import current_request_id
 from application.webhooks import WebhookDeliverer, WebhookOutbox
+from entrypoints.background import in_background
 
 logger = logging.getLogger(__name__)
 
@@ -38,13 +39,8 @@ class WebhookPump:
         if self._deliverer is None:  # no WEBHOOK_URL
             yield
             return
-        task = asyncio.create_task(self._pump_forever(), name="webhook-deliverer")
-        try:
+        async with in_background(self._pump_forever(), "webhook-deliverer"):
             yield
-        finally:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
 
     async def pump_once(self) -> None:
         if self._deliverer is None:

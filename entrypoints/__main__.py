@@ -19,6 +19,7 @@ from entrypoints.migrate import migrate
 from entrypoints.service_config import load_service_config
 from entrypoints.settings import ConfigurationError, Settings
 from entrypoints.startup import serve_until_stopped
+from entrypoints.workers import serve_workers
 
 logger = logging.getLogger("teleconsultation")
 
@@ -56,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
 def serve(settings: Settings, container: Container) -> int:
     if settings.video_provider == "jitsi" and not settings.jitsi.app_secret:
         logger.warning("JITSI_APP_SECRET is not set: join links carry no token and anyone with a link can join")
+    if settings.http_workers > 1:
+        return serve_workers(settings)
     return serve_until_stopped(ServiceApp(container), settings)
 
 

@@ -52,6 +52,7 @@ from application.rooms import RoomKeeper
 from application.roster import RosterBuilder
 from application.set_default_background import SetDefaultBackground
 from application.settings_admins import SettingsAdmins
+from application.teleconsultation_cache import CachedTeleconsultations
 from application.update_teleconsultation import UpdateTeleconsultation
 from application.upload_background import UploadCompanyBackground
 from domain.duration_policy import DurationPolicy
@@ -178,6 +179,14 @@ class Container(containers.DeclarativeContainer):
     rooms_at_provider = providers.Singleton(
         RoomDetailsCache, provider=video.provided.rooms, clock=clock, ttl=settings.provided.room_details_cache
     )
+    # Every use case shares this one instance, so this instance's writes are seen by its next read at once.
+    teleconsultations = providers.Singleton(
+        CachedTeleconsultations,
+        repository=store.provided.teleconsultations,
+        clock=clock,
+        ttl=settings.provided.room_details_cache,
+        max_entries=settings.provided.teleconsultation_cache_size,
+    )
     provider_name = providers.Callable(provider_name_of, video)
     directory = providers.Singleton(user_directory, settings.provided.identity, http_session)
     custom_ids = providers.Singleton(custom_id_resolver, settings.provided.identity, service_config, http_session)
@@ -216,7 +225,7 @@ class Container(containers.DeclarativeContainer):
     # Use cases.
     create_teleconsultation = providers.Singleton(
         CreateTeleconsultation,
-        repository=store.provided.teleconsultations,
+        repository=teleconsultations,
         roster=roster,
         rooms=rooms,
         rules=scheduling_rules,
@@ -230,7 +239,7 @@ class Container(containers.DeclarativeContainer):
     )
     update_teleconsultation = providers.Singleton(
         UpdateTeleconsultation,
-        repository=store.provided.teleconsultations,
+        repository=teleconsultations,
         roster=roster,
         rooms=rooms,
         rules=scheduling_rules,
@@ -238,16 +247,14 @@ class Container(containers.DeclarativeContainer):
     )
     get_teleconsultation_access = providers.Singleton(
         GetTeleconsultationAccess,
-        repository=store.provided.teleconsultations,
+        repository=teleconsultations,
         provider=rooms_at_provider,
         links=video.provided.links,
         clock=clock,
         rules=scheduling_rules,
         background_groups=service_config.provided.background_groups.call(),
     )
-    delete_teleconsultation = providers.Singleton(
-        DeleteTeleconsultation, repository=store.provided.teleconsultations, rooms=rooms
-    )
+    delete_teleconsultation = providers.Singleton(DeleteTeleconsultation, repository=teleconsultations, rooms=rooms)
     issue_credentials = providers.Singleton(
         IssueCredentials,
         directory=directory,
@@ -259,7 +266,7 @@ class Container(containers.DeclarativeContainer):
     )
     delete_call_uploads = providers.Singleton(
         DeleteCallUploads,
-        repository=store.provided.teleconsultations,
+        repository=teleconsultations,
         uploads=video.provided.uploads,
         provider_name=provider_name,
         enabled=settings.provided.delete_uploads,
@@ -278,7 +285,7 @@ class Container(containers.DeclarativeContainer):
     )
     get_transcription = providers.Singleton(
         GetTranscription,
-        repository=store.provided.teleconsultations,
+        repository=teleconsultations,
         transcriptions=video.provided.transcriptions,
         provider_name=provider_name,
         recording_enabled=settings.provided.records_calls,

@@ -31,6 +31,9 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL", SILENT)
 MAX_ROOM_DETAILS_CACHE_SECONDS = 60.0
 # Transcriptions are held in memory while they are relayed: a gigabyte is already far beyond any call.
 MAX_TRANSCRIPTION_BYTES = 1 << 30
+# A million cached teleconsultations is about 2 GiB per worker: far past any sensible bound.
+MAX_TELECONSULTATION_CACHE_SIZE = 1_000_000
+MAX_HTTP_WORKERS = 64
 _BYTE_SIZE = TypeAdapter(ByteSize)
 
 
@@ -80,6 +83,7 @@ class ReliabilitySettings:
 class Settings:
     http_host: str = "127.0.0.1"
     http_port: int = 3000
+    http_workers: int = 1  # worker processes; more than one needs a MongoDB at MONGODB_URL (see server.py)
     log_level: str = "INFO"
     config_path: Path | None = None
     video_provider: str = "jitsi"
@@ -91,6 +95,8 @@ class Settings:
     identity: IdentitySettings = field(default_factory=IdentitySettings)
     provider_timeout_seconds: float = 10.0
     room_details_cache: timedelta = timedelta(seconds=2)  # zero: every read asks the provider
+    # Teleconsultations remembered per process for `room_details_cache` (zero: every poll reads the store).
+    teleconsultation_cache_size: int = 10_000
     delete_uploads: bool = False
     recording_type: str = "none"
     transcription_max_bytes: int = 50_000_000
@@ -124,9 +130,10 @@ class Settings:
                 app_id=read.text("JITSI_APP_ID"),
                 app_secret=read.text("JITSI_APP_SECRET"),
             )
-        return cls(
+        settings = cls(
             http_host=read.text("HTTP_HOST") or default.http_host,
             http_port=read.integer("HTTP_PORT", default.http_port, minimum=0, maximum=65535),
+            http_workers=read.integer("HTTP_WORKERS", default.http_workers, minimum=1, maximum=MAX_HTTP_WORKERS),
             log_level=read.log_level("LOG_LEVEL", default.log_level),
             config_path=_optional_path(read.text("TELECONSULTATION_SERVICE_CONFIG_PATH")),
             video_provider=provider,
@@ -158,12 +165,35 @@ class Settings:
                     allow_zero=True,
                 )
             ),
+            teleconsultation_cache_size=read.integer(
+                "TELECONSULTATION_CACHE_SIZE",
+                default.teleconsultation_cache_size,
+                minimum=0,
+                maximum=MAX_TELECONSULTATION_CACHE_SIZE,
+            ),
             delete_uploads=read.boolean("TELECONSULTATION_DELETE_UPLOADS", default.delete_uploads),
             recording_type=recording,
             transcription_max_bytes=read.size(
                 "TRANSCRIPTION_MAX_FILE_SIZE", default.transcription_max_bytes, maximum=MAX_TRANSCRIPTION_BYTES
             ),
             reliability=_reliability(read),
+        )
+        _check_workers(settings)
+        return settings
+
+
+def _check_workers(settings: Settings) -> None:
+    """Several workers are several processes: what lives inside one process cannot be shared between them."""
+    if settings.http_workers == 1:
+        return
+    if settings.store.backend == "memory":
+        raise ConfigurationError(
+            "HTTP_WORKERS above 1 needs a store the workers share: STORE_BACKEND=memory keeps teleconsultations "
+            "inside one process (use MongoDB, or the embedded store, which the service then starts once for all)"
+        )
+    if settings.video_provider == "memory":
+        raise ConfigurationError(
+            "HTTP_WORKERS above 1 needs a real video provider: VIDEO_PROVIDER=memory keeps rooms inside one process"
         )
 
 

@@ -81,6 +81,8 @@ class Harness:
     transcription_max_bytes: int = 1000
     # The room details cache is part of the graph, off by default so that each read sees the provider's state.
     room_details_cache: timedelta = timedelta(0)
+    # The teleconsultation cache lives as long as room details (so it is off by default too), for this many ids.
+    teleconsultation_cache_size: int = 10_000
 
     def __post_init__(self) -> None:
         settings = Settings(
@@ -89,6 +91,7 @@ class Harness:
             unlimited_teleconsultation=self.unlimited,
             immutable_period=self.immutable_period,
             room_details_cache=self.room_details_cache,
+            teleconsultation_cache_size=self.teleconsultation_cache_size,
             delete_uploads=self.delete_uploads_enabled,
             recording_type="manual" if self.records_calls else "none",
             transcription_max_bytes=self.transcription_max_bytes,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from tests.fakes.kaleyra_server import FakeKaleyraServer
-from tests.http.conftest import Client
 from tests.http.builders import body, doctor, patient
+from tests.http.conftest import Client
 
 
 async def test_a_room_answered_without_every_link_is_deleted_and_the_creation_fails(

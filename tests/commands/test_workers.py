@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.commands.test_startup_failures import ROOT, errors, free_port, start_service
+from tests.commands.service_process import ROOT, errors, free_port, start_service
 from tests.http.builders import body, doctor, patient
 
 

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import chart, instructions, phases, report
+from bench import chart, instructions, peer, phases, report
 from bench.load import find_debian_tool, find_wrk
 from bench.processes import BenchError, start_fake_kaleyra
 
@@ -35,6 +35,7 @@ def parse(argv: list[str] | None) -> tuple[phases.Options, bool]:
     parser.add_argument("--posts", type=int, default=defaults.posts, help="timed creations per roster size and store")
     parser.add_argument("--fill", type=int, default=defaults.fill, help="teleconsultations created for the RSS figure")
     parser.add_argument("--no-granian", action="store_true", help="skip the granian comparison")
+    parser.add_argument("--no-peer", action="store_true", help="skip the Fastify peer (needs Node.js 20 and npm)")
     parser.add_argument(
         "--no-instructions", action="store_true", help="skip counting instructions per request under callgrind"
     )
@@ -55,6 +56,7 @@ def parse(argv: list[str] | None) -> tuple[phases.Options, bool]:
         posts=args.posts,
         fill=args.fill,
         granian=not args.no_granian,
+        node=None if args.no_peer else _node(),  # found (or installed) before the long runs
         callgrind=None if args.no_instructions else _callgrind(),  # found (or installed) before the long runs
         wrk=None if args.python_load else find_wrk(),
         logs=logs,
@@ -85,6 +87,12 @@ def measure(options: phases.Options) -> dict[str, Any]:
     return figures
 
 
+def _node() -> str:
+    node, npm = peer.find_node()
+    peer.install(npm)
+    return node
+
+
 def _callgrind() -> instructions.Callgrind:
     control = find_debian_tool("callgrind_control", "valgrind")
     valgrind = shutil.which("valgrind")
@@ -106,6 +114,7 @@ def _meta(options: phases.Options) -> dict[str, Any]:
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
+        "node": peer.node_version(options.node) if options.node else None,
         "load_tool": "wrk" if options.wrk else "the Python load generator",
         "seconds": options.seconds,
         "warmup": options.warmup,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import scenarios
+from bench import peer, scenarios
 from bench.instructions import Callgrind
 from bench.load import LoadResult, run_load
 from bench.processes import Server, start_floor, start_service
@@ -19,6 +19,9 @@ from bench.processes import Server, start_floor, start_service
 PROVIDER_LATENCY = 0.05
 CACHE_SECONDS = 2.0  # the default of ROOM_DETAILS_CACHE_SECONDS
 NO_ENV: Mapping[str, str] = {}
+TWO = {"HTTP_WORKERS": "2"}
+PEER_MONGO = "fastify peer, mongo"
+PEER_MEMORY = "fastify peer, memory"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +33,7 @@ class Options:
     posts: int = 15
     fill: int = 10_000
     granian: bool = True
+    node: str | None = None  # None: no Fastify peer
     callgrind: Callgrind | None = None  # None: no instruction counts
     instruction_seconds: int = 10  # of load under callgrind, per configuration
     wrk: str | None = None
@@ -77,14 +81,27 @@ def get_targets(stack: ExitStack, fake: Server, options: Options) -> list[Target
     room_id = asyncio.run(scenarios.provider_room(fake))
     off = {"ROOM_DETAILS_CACHE_SECONDS": "0"}
     floor = start_floor(stack, "floor", fake, options.logs)
+    cached_mongo = _mongo_env(stack)
     targets = [
         Target("floor", floor, f"/floor/{room_id}"),
         Target("ceiling", floor, f"/ceiling/{room_id}"),
         _service_target(stack, "memory, cache off", fake, options, env=off),
         _service_target(stack, "memory, cache 2 s", fake, options),
         _service_target(stack, "mongo, cache off", fake, options, env={**_mongo_env(stack), **off}),
-        _service_target(stack, "mongo, cache 2 s", fake, options, env=_mongo_env(stack)),
+        _service_target(stack, "mongo, cache 2 s", fake, options, env=cached_mongo),
+        _service_target(stack, "mongo, cache 2 s, 2 workers", fake, options, env={**_mongo_env(stack), **TWO}),
     ]
+    if options.node is not None:
+        # The peer polls the very document the service on the embedded store polls, from that very store.
+        polled = targets[5]
+        store_url = peer.embedded_store_url(Path(cached_mongo["EMBEDDED_MONGO_DATA_DIR"]))
+        documents = peer.stored_documents(store_url, polled.path.rsplit("/", 1)[1])
+        on_mongo = peer.start_peer(stack, "fastify-peer-mongo", fake, options.logs, options.node, store_url=store_url)
+        in_memory = peer.start_peer(stack, "fastify-peer-memory", fake, options.logs, options.node, documents=documents)
+        targets += [
+            Target(PEER_MONGO, on_mongo, polled.path, polled.headers),
+            Target(PEER_MEMORY, in_memory, polled.path, polled.headers),
+        ]
     if options.granian:
         granian_floor = start_floor(stack, "granian-floor", fake, options.logs, granian=True)
         targets += [

@@ -20,6 +20,7 @@ from entrypoints.migrate import migrate
 from entrypoints.service_config import ServiceConfig, load_service_config
 from entrypoints.settings import ConfigurationError, Settings
 from entrypoints.startup import serve_until_stopped
+from entrypoints.workers import serve_workers
 
 logger = logging.getLogger("teleconsultation")
 
@@ -60,6 +61,8 @@ def serve(settings: Settings, service_config: ServiceConfig, container: Containe
         logger.warning(line)
     if settings.video_provider == "jitsi" and not settings.jitsi.app_secret:
         logger.warning("JITSI_APP_SECRET is not set: join links carry no token and anyone with a link can join")
+    if settings.http_workers > 1:
+        return serve_workers(settings)
     return serve_until_stopped(ServiceApp(container), settings)
 
 

@@ -57,6 +57,7 @@ from application.room_details_cache import RoomDetailsCache
 from application.rooms import RoomKeeper
 from application.roster import RosterBuilder
 from application.set_default_background import SetDefaultBackground
+from application.teleconsultation_cache import CachedTeleconsultations
 from application.update_teleconsultation import UpdateTeleconsultation
 from application.upload_background import UploadCompanyBackground
 from application.webhooks import WebhookDeliverer, WebhookOutbox
@@ -221,6 +222,14 @@ class Container(containers.DeclarativeContainer):
     rooms_at_provider = providers.Singleton(
         RoomDetailsCache, provider=video.provided.rooms, clock=clock, ttl=settings.provided.room_details_cache
     )
+    # Every use case shares this one instance, so this instance's writes are seen by its next read at once.
+    teleconsultations = providers.Singleton(
+        CachedTeleconsultations,
+        repository=store.provided.teleconsultations,
+        clock=clock,
+        ttl=settings.provided.room_details_cache,
+        max_entries=settings.provided.teleconsultation_cache_size,
+    )
     provider_name = providers.Callable(provider_name_of, video)
     directory = providers.Singleton(user_directory, settings.provided.identity, http_session)
     custom_ids = providers.Singleton(custom_id_resolver, settings.provided.identity, service_config, http_session)
@@ -282,7 +291,7 @@ class Container(containers.DeclarativeContainer):
     # Use cases.
     create_teleconsultation = providers.Singleton(
         CreateTeleconsultation,
-        repository=store.provided.teleconsultations,
+        repository=teleconsultations,
         roster=roster,
         rooms=rooms,
         rules=scheduling_rules,
@@ -299,7 +308,7 @@ class Container(containers.DeclarativeContainer):
     )
     update_teleconsultation = providers.Singleton(
         UpdateTeleconsultation,
-        repository=store.provided.teleconsultations,
+        repository=teleconsultations,
         roster=roster,
         rooms=rooms,
         rules=scheduling_rules,
@@ -309,7 +318,7 @@ class Container(containers.DeclarativeContainer):
     )
     get_teleconsultation_access = providers.Singleton(
         GetTeleconsultationAccess,
-        repository=store.provided.teleconsultations,
+        repository=teleconsultations,
         provider=rooms_at_provider,
         links=video.provided.links,
         clock=clock,
@@ -320,7 +329,7 @@ class Container(containers.DeclarativeContainer):
     )
     delete_teleconsultation = providers.Singleton(
         DeleteTeleconsultation,
-        repository=store.provided.teleconsultations,
+        repository=teleconsultations,
         rooms=rooms,
         policy=authorization,
         journal=journal,
@@ -338,7 +347,7 @@ class Container(containers.DeclarativeContainer):
     )
     delete_call_uploads = providers.Singleton(
         DeleteCallUploads,
-        repository=store.provided.teleconsultations,
+        repository=teleconsultations,
         uploads=video.provided.uploads,
         provider_name=provider_name,
         enabled=settings.provided.delete_uploads,
@@ -361,7 +370,7 @@ class Container(containers.DeclarativeContainer):
     )
     get_transcription = providers.Singleton(
         GetTranscription,
-        repository=store.provided.teleconsultations,
+        repository=teleconsultations,
         transcriptions=video.provided.transcriptions,
         provider_name=provider_name,
         recording_enabled=settings.provided.records_calls,

@@ -21,14 +21,16 @@ cycle), which is why `pyproject.toml` pins uvicorn; the tests in tests/http/test
 from __future__ import annotations
 
 import asyncio
+import functools
 import http
+import os
 from typing import Any
 
 import httptools
 import msgspec
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from entrypoints.settings import HttpServerSettings
+from entrypoints.settings import HttpServerSettings, Settings
 
 
 class _Refused(Exception):
@@ -211,3 +213,20 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         ]
         self.transport.write(("\r\n".join(head) + "\r\n\r\n").encode("ascii") + body)
         self.transport.close()
+
+
+class WorkerHttpToolsProtocol(GuardedHttpToolsProtocol):
+    """The protocol of worker processes (HTTP_WORKERS above 1), which import it by name: the limits the
+    environment they inherit from the parent sets (the parent checked it at start-up)."""
+
+    @property
+    def limits(self) -> HttpServerSettings:  # type: ignore[override]
+        return _limits_from_environment()
+
+
+@functools.cache
+def _limits_from_environment() -> HttpServerSettings:
+    return Settings.from_env(os.environ).http_server
+
+
+WORKER_PROTOCOL = f"{__name__}:{WorkerHttpToolsProtocol.__name__}"

@@ -41,6 +41,9 @@ MAX_ROOM_DETAILS_CACHE_SECONDS = 60.0
 MAX_TRANSCRIPTION_BYTES = 1 << 30
 # A year: more than any clinic plans ahead, and within the margin the domain keeps around appointments' dates.
 MAX_IMMUTABLE_PERIOD_MS = 365 * 24 * 3600 * 1000
+# A million cached teleconsultations is about 2 GiB per worker: far past any sensible bound.
+MAX_TELECONSULTATION_CACHE_SIZE = 1_000_000
+MAX_HTTP_WORKERS = 64
 _BYTE_SIZE = TypeAdapter(ByteSize)
 
 
@@ -126,6 +129,7 @@ class EventSettings:
 class Settings:
     http_host: str = "127.0.0.1"
     http_port: int = 3000
+    http_workers: int = 1  # worker processes; more than one needs a MongoDB at MONGODB_URL (see server.py)
     log_level: str = "INFO"
     config_path: Path | None = None
     video_provider: str = "jitsi"
@@ -137,6 +141,8 @@ class Settings:
     identity: IdentitySettings = field(default_factory=IdentitySettings)
     provider_timeout_seconds: float = 10.0
     room_details_cache: timedelta = timedelta(seconds=2)  # zero: every read asks the provider
+    # Teleconsultations remembered per process for `room_details_cache` (zero: every poll reads the store).
+    teleconsultation_cache_size: int = 10_000
     delete_uploads: bool = False
     recording_type: str = "none"
     transcription_max_bytes: int = 50_000_000
@@ -173,9 +179,10 @@ class Settings:
                 app_id=read.text("JITSI_APP_ID"),
                 app_secret=read.text("JITSI_APP_SECRET"),
             )
-        return cls(
+        settings = cls(
             http_host=read.text("HTTP_HOST") or default.http_host,
             http_port=read.integer("HTTP_PORT", default.http_port, minimum=0, maximum=65535),
+            http_workers=read.integer("HTTP_WORKERS", default.http_workers, minimum=1, maximum=MAX_HTTP_WORKERS),
             log_level=read.log_level("LOG_LEVEL", default.log_level),
             config_path=_optional_path(read.text("TELECONSULTATION_SERVICE_CONFIG_PATH")),
             video_provider=provider,
@@ -217,6 +224,12 @@ class Settings:
                     allow_zero=True,
                 )
             ),
+            teleconsultation_cache_size=read.integer(
+                "TELECONSULTATION_CACHE_SIZE",
+                default.teleconsultation_cache_size,
+                minimum=0,
+                maximum=MAX_TELECONSULTATION_CACHE_SIZE,
+            ),
             delete_uploads=read.boolean("TELECONSULTATION_DELETE_UPLOADS", default.delete_uploads),
             recording_type=recording,
             body_validation=read.choice("BODY_VALIDATION", BODY_VALIDATIONS, default.body_validation),
@@ -226,6 +239,23 @@ class Settings:
             reliability=_reliability(read),
             http_server=_http_server(read),
             events=_events(read),
+        )
+        _check_workers(settings)
+        return settings
+
+
+def _check_workers(settings: Settings) -> None:
+    """Several workers are several processes: what lives inside one process cannot be shared between them."""
+    if settings.http_workers == 1:
+        return
+    if settings.store.backend == "memory":
+        raise ConfigurationError(
+            "HTTP_WORKERS above 1 needs a store the workers share: STORE_BACKEND=memory keeps teleconsultations "
+            "inside one process (use MongoDB, or the embedded store, which the service then starts once for all)"
+        )
+    if settings.video_provider == "memory":
+        raise ConfigurationError(
+            "HTTP_WORKERS above 1 needs a real video provider: VIDEO_PROVIDER=memory keeps rooms inside one process"
         )
 
 

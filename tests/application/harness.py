@@ -92,6 +92,8 @@ class Harness:
     scheduling_groups: frozenset[str] | None = None
     scheduling_scope: str | None = None
     retention_days: int | None = None
+    # The teleconsultation cache lives as long as room details (so it is off by default too), for this many ids.
+    teleconsultation_cache_size: int = 10_000
 
     def __post_init__(self) -> None:
         if isinstance(self.store, InMemoryStore):
@@ -102,6 +104,7 @@ class Harness:
             unlimited_teleconsultation=self.unlimited,
             immutable_period=self.immutable_period,
             room_details_cache=self.room_details_cache,
+            teleconsultation_cache_size=self.teleconsultation_cache_size,
             delete_uploads=self.delete_uploads_enabled,
             recording_type="manual" if self.records_calls else "none",
             transcription_max_bytes=self.transcription_max_bytes,

@@ -80,6 +80,12 @@ def test_kaleyra_is_chosen_when_its_key_is_set() -> None:
         ({"MONGODB_WRITE_CONCERN": "fast"}, "MONGODB_WRITE_CONCERN"),
         ({"EMBEDDED_MONGO_MAX_RESTARTS": "-1"}, "EMBEDDED_MONGO_MAX_RESTARTS"),
         ({"EMBEDDED_MONGO_RESTART_WINDOW_SECONDS": "0"}, "EMBEDDED_MONGO_RESTART_WINDOW_SECONDS"),
+        ({"HTTP_WORKERS": "0"}, "HTTP_WORKERS"),
+        ({"HTTP_WORKERS": "two"}, "HTTP_WORKERS"),
+        ({"TELECONSULTATION_CACHE_SIZE": "-1"}, "TELECONSULTATION_CACHE_SIZE"),
+        # What lives inside one process cannot be shared by several workers.
+        ({"HTTP_WORKERS": "2", "STORE_BACKEND": "memory"}, "HTTP_WORKERS above 1 needs a store the workers share"),
+        ({"HTTP_WORKERS": "2", "VIDEO_PROVIDER": "memory"}, "HTTP_WORKERS above 1 needs a real video provider"),
     ],
 )
 def test_a_wrong_value_names_the_variable(env: dict[str, str], named: str) -> None:
@@ -97,6 +103,12 @@ def test_the_store_durability_and_supervision_can_be_set() -> None:
     )
     assert settings.store.write_concern == "journaled"
     assert (settings.store.embedded_max_restarts, settings.store.embedded_restart_window_seconds) == (0, 300.0)
+
+
+def test_several_workers_and_the_cache_size_are_read() -> None:
+    settings = Settings.from_env({"HTTP_WORKERS": "4", "TELECONSULTATION_CACHE_SIZE": "0"})
+    assert (settings.http_workers, settings.teleconsultation_cache_size) == (4, 0)
+    assert (Settings().http_workers, Settings().teleconsultation_cache_size) == (1, 10_000)
 
 
 def test_collection_names_accept_a_leading_slash() -> None:

@@ -7,6 +7,9 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
+
+import httpx
 
 from adapters.memory.clock import FixedClock
 from adapters.mongo.embedded import EmbeddedMongoServer
@@ -19,6 +22,8 @@ from tests.fakes.kaleyra_server import FakeKaleyraServer
 from tests.fakes.kaleyra_state import Fault
 from tests.http.builders import body, create, doctor, patient
 from tests.http.conftest import Client, kaleyra_settings, serve
+
+TTL = Settings().room_details_cache  # the default ROOM_DETAILS_CACHE_SECONDS, which the instances run with
 
 
 @dataclass(frozen=True)
@@ -111,3 +116,45 @@ async def test_two_instances_sweeping_at_once_delete_each_room_once(
         after = {room: fake_kaleyra.state.count("DELETE", f"/v2/rooms/{room}") for room in left}
         assert {room: after[room] - before[room] for room in left} == dict.fromkeys(left, 1)
         assert await store.cleanups.count() == 0
+
+
+def members(answer: httpx.Response) -> list[str]:
+    assert answer.status_code == 200, answer.text
+    return [member["fullName"] for member in answer.json()["participantsBandyerCall"]]
+
+
+async def test_a_change_shows_at_once_where_it_was_made_and_within_the_cache_period_on_the_other_instance(
+    fake_kaleyra: FakeKaleyraServer, embedded_server: EmbeddedMongoServer, clock: FixedClock
+) -> None:
+    async with two_instances(fake_kaleyra, embedded_server, clock) as (a, b, _):
+        room_id = await create(a.client, body(doctor(), patient()))
+        path, headers = f"/teleconsultation/{room_id}", {"miauserid": "pat-1"}
+        assert members(await a.client.get(path, headers=headers)) == ["Joe Smith", "Jane Doe"]
+        assert members(await b.client.get(path, headers=headers)) == ["Joe Smith", "Jane Doe"]
+        renamed = {**patient(), "fullName": "Jane Roe"}
+        patched = await a.client.patch(path, json={"participants": {"number": 2, "data": [doctor(), renamed]}})
+        assert patched.status_code == 204, patched.text
+
+        assert members(await a.client.get(path, headers=headers)) == ["Joe Smith", "Jane Roe"]  # at once
+        clock.advance(TTL - timedelta(milliseconds=1))
+        assert members(await b.client.get(path, headers=headers)) == ["Joe Smith", "Jane Doe"]  # still cached
+        clock.advance(timedelta(milliseconds=1))
+        assert members(await b.client.get(path, headers=headers)) == ["Joe Smith", "Jane Roe"]  # within the period
+
+
+async def test_a_cancellation_is_404_at_once_where_it_was_made_and_within_the_cache_period_on_the_other_instance(
+    fake_kaleyra: FakeKaleyraServer, embedded_server: EmbeddedMongoServer, clock: FixedClock
+) -> None:
+    async with two_instances(fake_kaleyra, embedded_server, clock) as (a, b, _):
+        room_id = await create(a.client, body(doctor(), patient()))
+        path, headers = f"/teleconsultation/{room_id}", {"miauserid": "pat-1"}
+        for instance in (a, b):
+            assert (await instance.client.get(path, headers=headers)).status_code == 200
+        assert (await b.client.delete(path)).status_code == 204
+
+        assert (await b.client.get(path, headers=headers)).status_code == 404  # at once
+        clock.advance(TTL - timedelta(milliseconds=1))
+        assert (await a.client.get(path, headers=headers)).status_code == 200  # still cached
+        clock.advance(timedelta(milliseconds=1))
+        answer = await a.client.get(path, headers=headers)
+        assert (answer.status_code, answer.json()) == (404, {"error": f"Room with id {room_id} not found on CRUD"})

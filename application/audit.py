@@ -1,7 +1,7 @@
 """GET /audit/events: the event log, newest first, in pages, for auditors only.
 
-`Auditors` is the route's whole access rule, kept apart so that it can join the service's authorization policy
-(application/authorization.py) as one more entry.
+Who may read it is the authorization policy's `READ_AUDIT` rule (application/authorization.py): the groups of the
+configuration key `auditorGroups`, nobody when it is unset.
 """
 
 from __future__ import annotations
@@ -11,26 +11,14 @@ import binascii
 from dataclasses import dataclass
 from datetime import datetime
 
+from application.authorization import Action, AuthorizationPolicy
 from application.dto import Requester
-from application.errors import Forbidden, InvalidRequest, Unauthorized
+from application.errors import InvalidRequest
 from application.events import Event, EventQuery
 from application.ports import EventLog
 
 DEFAULT_PAGE = 50
 LARGEST_PAGE = 200
-
-
-class Auditors:
-    """The event log is open to requesters in one of `groups`; to nobody when there are none."""
-
-    def __init__(self, groups: frozenset[str]) -> None:
-        self._groups = groups
-
-    def ensure_auditor(self, requester: Requester | None) -> None:
-        if requester is None or not requester.user_ids:
-            raise Unauthorized
-        if not self._groups.intersection(requester.groups):
-            raise Forbidden
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +28,8 @@ class EventPage:
 
 
 class ReadAuditEvents:
-    def __init__(self, *, auditors: Auditors, log: EventLog) -> None:
-        self._auditors = auditors
+    def __init__(self, *, policy: AuthorizationPolicy, log: EventLog) -> None:
+        self._policy = policy
         self._log = log
 
     async def execute(
@@ -49,7 +37,7 @@ class ReadAuditEvents:
     ) -> EventPage:
         """Raises Unauthorized, Forbidden, or InvalidRequest for a cursor this service did not hand out, a
         page size out of 1 to 200, or a time without its zone."""
-        self._auditors.ensure_auditor(requester)
+        self._policy.authorize(Action.READ_AUDIT, requester)
         if not 1 <= limit <= LARGEST_PAGE:
             raise InvalidRequest(f"limit must be between 1 and {LARGEST_PAGE}")
         for name, moment in (("since", query.since), ("until", query.until)):

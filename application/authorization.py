@@ -23,6 +23,7 @@ class Action(Enum):
     READ_TRANSCRIPTION = "read transcription"
     GET_CREDENTIALS = "get credentials"  # a mobile-SDK token for oneself
     CHANGE_SETTINGS = "change settings"  # the company's backgrounds
+    READ_AUDIT = "read the audit trail"  # GET /audit/events
 
 
 # Actions on one teleconsultation that only its participants may take.
@@ -53,6 +54,7 @@ class AuthorizationPolicy:
     * read access, delete uploads, read a transcription: an identified participant of that teleconsultation.
     * get credentials: any identified requester (the credentials are their own).
     * change settings: an identified requester in one of the `settings_admin_groups`.
+    * read the audit trail: an identified requester in one of the `auditor_groups`; nobody when there are none.
     """
 
     def __init__(
@@ -61,7 +63,9 @@ class AuthorizationPolicy:
         scheduling_groups: frozenset[str] | None,
         settings_admin_groups: frozenset[str],
         scheduling_scopes: frozenset[str] = frozenset(),
+        auditor_groups: frozenset[str] = frozenset(),
     ) -> None:
+        self._auditor_groups = auditor_groups
         self._scheduling_groups = scheduling_groups
         self._scheduling_scopes = scheduling_scopes
         self._settings_admin_groups = settings_admin_groups
@@ -99,6 +103,8 @@ class AuthorizationPolicy:
             return True
         if action is Action.CHANGE_SETTINGS:
             return _shares(self._settings_admin_groups, requester.groups)
+        if action is Action.READ_AUDIT:
+            return _shares(self._auditor_groups, requester.groups)
         return None
 
     def authorize(self, action: Action, requester: Requester | None) -> None:

@@ -22,6 +22,7 @@ def authorization_policy(identity: IdentitySettings, config: ServiceConfig) -> A
         scheduling_groups=scheduling_groups,
         scheduling_scopes=frozenset({identity.scheduling_scope} if identity.scheduling_scope else ()),
         settings_admin_groups=config.settings_admin_groups(),
+        auditor_groups=config.auditor_groups(),
     )
 
 

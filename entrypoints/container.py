@@ -26,7 +26,7 @@ from adapters.memory.call_features import InMemoryCallFeatures
 from adapters.memory.clock import SystemClock
 from adapters.memory.video_provider import InMemoryVideoProvider
 from adapters.webhooks.sender import StandardWebhookSender
-from application.audit import Auditors, ReadAuditEvents
+from application.audit import ReadAuditEvents
 from application.circuit_breaker import CircuitBreaker
 from application.create_teleconsultation import CreateTeleconsultation
 from application.delete_teleconsultation import DeleteTeleconsultation
@@ -378,9 +378,8 @@ class Container(containers.DeclarativeContainer):
         policy=authorization,
     )
 
-    # GET /audit/events; Auditors is its access rule, on its own until the authorization policy takes it in.
-    auditors = providers.Singleton(Auditors, service_config.provided.auditor_groups.call())
-    read_audit_events = providers.Singleton(ReadAuditEvents, auditors=auditors, log=store.provided.events)
+    # GET /audit/events: the policy's READ_AUDIT rule (auditorGroups) says who may.
+    read_audit_events = providers.Singleton(ReadAuditEvents, policy=authorization, log=store.provided.events)
 
     # POST /webhooks/kaleyra.
     receive_provider_event = providers.Singleton(

@@ -61,6 +61,8 @@ for mode in MODES:
     TABLE[(mode, Action.GET_CREDENTIALS)] = "401 401 ok ok ok ok ok ok"
     # settingsAdminGroups defaults to the plus groups.
     TABLE[(mode, Action.CHANGE_SETTINGS)] = "401 401 403 403 ok ok 403 403"
+    # auditorGroups unset: nobody reads the audit trail.
+    TABLE[(mode, Action.READ_AUDIT)] = "401 401 403 403 403 403 403 403"
 
 ANSWERS = {"ok": Decision.ALLOWED, "401": Decision.UNAUTHORIZED, "403": Decision.FORBIDDEN}
 
@@ -181,3 +183,14 @@ async def test_the_scheduling_use_cases_ask_the_policy_before_doing_anything(req
         await h.delete.execute(teleconsultation_id, requester)
     assert (dict(h.provider.rooms), dict(h.provider.users)) == (rooms, users)
     assert (await h.store.teleconsultations.get(teleconsultation_id)).version == stored.version
+
+
+def test_the_audit_trail_is_open_to_the_auditor_groups_only() -> None:
+    policy = AuthorizationPolicy(
+        scheduling_groups=None, settings_admin_groups=frozenset({"doctor"}), auditor_groups=frozenset({"auditor"})
+    )
+    auditor = Requester(("aud-1",), groups=("auditor",))
+    assert policy.decide(Action.READ_AUDIT, auditor) is Decision.ALLOWED
+    assert policy.decide(Action.READ_AUDIT, REQUESTERS["doctor"]) is Decision.FORBIDDEN
+    assert policy.decide(Action.READ_AUDIT, Requester((), groups=("auditor",))) is Decision.UNAUTHORIZED
+    assert policy.decide(Action.READ_AUDIT, None) is Decision.UNAUTHORIZED

@@ -55,7 +55,7 @@ class GetTeleconsultationAccess:
     ) -> None:
         self._journal = journal
         # The link.served events this process knows are logged: a poll writes nothing once its link is reported.
-        self._reported: OrderedDict[str, None] = OrderedDict()
+        self._reported: OrderedDict[tuple[str, str, str], None] = OrderedDict()
         self._repository = repository
         self._policy = policy
         self._provider = provider
@@ -94,14 +94,15 @@ class GetTeleconsultationAccess:
     async def _report_link(self, teleconsultation_id: str, user_id: str, link: str) -> None:
         """Log that the participant was handed this link: once per participant and link, whichever instance
         serves it (the event id derives from the three). A link that cannot be logged is not handed out."""
+        reported = (teleconsultation_id, user_id, link)
+        if reported in self._reported:  # every later poll of this link: no hashing, no store
+            self._reported.move_to_end(reported)
+            return
         link_hash = hashlib.sha256(link.encode()).hexdigest()
         event_id = derived_id(EventType.LINK_SERVED.value, teleconsultation_id, user_id, link_hash)
-        if event_id in self._reported:
-            self._reported.move_to_end(event_id)
-            return
         if not await self._journal.known(event_id):
             event = self._journal.event(EventType.LINK_SERVED, teleconsultation_id, event_id=event_id, actor=user_id)
             await self._journal.record(event)
-        self._reported[event_id] = None
+        self._reported[reported] = None
         if len(self._reported) > PERSONALISED_LINKS_REMEMBERED:
             self._reported.popitem(last=False)

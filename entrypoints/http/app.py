@@ -31,7 +31,7 @@ from entrypoints.http.openapi import (
     render_plugins,
     with_exact_body_schemas,
 )
-from entrypoints.http.refusals import record_refusals
+from entrypoints.http.refusals import refusal_recorder
 from entrypoints.metrics import ServiceMetrics
 from entrypoints.startup import explain
 
@@ -79,8 +79,9 @@ def build_litestar_app(
     document_problem_details(app)
     # Wrapped around Litestar's own handler rather than added as middleware, which Litestar runs only for matched
     # routes: a 404 or a 405 must carry a request id and be counted too. It also mends OPTIONS answers.
-    handler = app.asgi_handler if journal is None else record_refusals(app.asgi_handler, journal)
-    app.asgi_handler = observe_requests(handler, metrics)
+    app.asgi_handler = observe_requests(
+        app.asgi_handler, metrics, None if journal is None else refusal_recorder(journal)
+    )
     return app
 
 

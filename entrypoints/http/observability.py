@@ -17,12 +17,13 @@ import logging
 import random
 import re
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, ReceiveMessage, Scope, Send
 
-from application.request_context import current_request_id
+from application.request_context import current_actor, current_request_id
 from entrypoints.http.options import with_correct_allow
 from entrypoints.metrics import ServiceMetrics
 
@@ -38,9 +39,13 @@ _USABLE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:\-]{1,128}")
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _PROBES = frozenset({"/-/healthz", "/-/ready", "/-/metrics"})
 UNMATCHED = "unmatched"
+REFUSED = frozenset({401, 403})
+OnRefused = Callable[[Scope, int], Awaitable[None]]
 
 
-def observe_requests(app: ASGIApp, metrics: ServiceMetrics) -> ASGIApp:
+def observe_requests(app: ASGIApp, metrics: ServiceMetrics, on_refused: OnRefused | None = None) -> ASGIApp:
+    """`on_refused` hears every 401 and 403 once the answer is sent (the audit trail's refused accesses)."""
+
     async def observed(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
@@ -49,6 +54,7 @@ def observe_requests(app: ASGIApp, metrics: ServiceMetrics) -> ASGIApp:
         id_header = (REQUEST_ID_HEADER, request_id.encode())
         options = scope["method"] == "OPTIONS"
         token = current_request_id.set(request_id)
+        actor = current_actor.set(None)  # the requester reader names it, for this request only
         started = time.perf_counter()
         status = 500  # what the server answers if the app ends without a response
 
@@ -74,8 +80,11 @@ def observe_requests(app: ASGIApp, metrics: ServiceMetrics) -> ASGIApp:
         try:
             # Requests without a body (every poll) keep the server's own receive: no extra await per message.
             await app(scope, receive_to_the_end if body_pending else receive, send_with_id)
+            if on_refused is not None and status in REFUSED:
+                await on_refused(scope, status)
         finally:
             _record(scope, status, time.perf_counter() - started, metrics)
+            current_actor.reset(actor)
             current_request_id.reset(token)
 
     return observed

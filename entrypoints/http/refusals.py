@@ -1,16 +1,16 @@
 """Every refused access (401, 403) leaves an `access.refused` event: who was refused, where, under which request.
 
-A wrapper around the Litestar app, inside `observe_requests` (so the request id is known): the handler has read the
-requester (application/request_context.current_actor) by the time the answer starts. The event holds the path's
+`observe_requests` calls it once the answer is sent, so the request id is known and the handler has read the
+requester (application/request_context.current_actor). The event holds the path's
 teleconsultation id (when the route has one), never the path, a header or a body.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Scope
 
 from application.errors import StoreUnavailable
 from application.events import ANONYMOUS_ACTOR, EventType, Journal
@@ -18,31 +18,14 @@ from application.request_context import current_actor
 
 logger = logging.getLogger(__name__)
 
-REFUSED = frozenset({401, 403})
 
+def refusal_recorder(journal: Journal) -> Callable[[Scope, int], Awaitable[None]]:
+    """What `observe_requests` calls for a 401 or a 403: the refusal, logged as an event."""
 
-def record_refusals(app: ASGIApp, journal: Journal) -> ASGIApp:
-    async def recorded(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await app(scope, receive, send)
-            return
-        status = 0
+    async def record(scope: Scope, status: int) -> None:
+        await _record(scope, status, journal)
 
-        async def watch(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        token = current_actor.set(None)
-        try:
-            await app(scope, receive, watch)
-            if status in REFUSED:
-                await _record(scope, status, journal)
-        finally:
-            current_actor.reset(token)
-
-    return recorded
+    return record
 
 
 async def _record(scope: Scope, status: int, journal: Journal) -> None:

@@ -42,6 +42,29 @@ async def start_service(**environment: str) -> tuple[int, list[dict[str, Any]]]:
     return process.returncode, [json.loads(line) for line in stderr.decode().splitlines()]
 
 
+async def run_command(*arguments: str, env: dict[str, str], seconds: float = 60) -> tuple[int, str, str]:
+    """Run `python -m entrypoints <arguments>` to its end, awaited (fakes in the test's event loop answer it
+    meanwhile); its exit code, standard output and standard error."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "entrypoints",
+        *arguments,
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=seconds)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode is not None
+    return process.returncode, stdout.decode(), stderr.decode()
+
+
 def errors(lines: list[dict[str, Any]]) -> list[str]:
     return [line["message"] for line in lines if line["level"] == "ERROR" and line["logger"] != "uvicorn.error"]
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,11 +11,11 @@ import pytest
 
 from adapters.mongo.embedded import EmbeddedMongoServer
 from adapters.mongo.lifecycle import MongoStore, open_mongo_store
+from tests.commands.service_process import run_command
 from tests.fakes.kaleyra_server import FakeKaleyraServer
 from tests.fakes.kaleyra_state import Fault
 
 API_KEY = "sweep-command-api-key"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -47,20 +45,7 @@ async def store(embedded_server: EmbeddedMongoServer, environment: dict[str, str
 
 
 async def run_sweep(environment: dict[str, str]) -> tuple[int, str, str]:
-    # Awaited, not blocking: the fake Kaleyra answers from this test's event loop meanwhile.
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "entrypoints",
-        "sweep",
-        cwd=ROOT,
-        env=environment,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode is not None
-    return process.returncode, stdout.decode(), stderr.decode()
+    return await run_command("sweep", env=environment)
 
 
 async def test_the_sweep_command_deletes_queued_rooms_and_says_so(

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import sys
-from pathlib import Path
 
 from adapters.mongo.embedded import EmbeddedMongoServer
+from tests.commands.service_process import run_command
 from tests.legacy.conftest import RawDatabase
 from tests.legacy.original_documents import (
     AUTH_MODE_ID,
@@ -20,8 +18,6 @@ from tests.legacy.original_documents import (
     V1_NAMES_ID,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 async def run_migrate(server: EmbeddedMongoServer, database: str, *arguments: str) -> tuple[int, str, str]:
     environment = {
@@ -31,20 +27,7 @@ async def run_migrate(server: EmbeddedMongoServer, database: str, *arguments: st
         "VIDEO_PROVIDER": "memory",
         "CRUD_SERVICE_URL": "http://crud-service",
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "entrypoints",
-        "migrate",
-        *arguments,
-        cwd=ROOT,
-        env=environment,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
-    assert process.returncode is not None
-    return process.returncode, stdout.decode(), stderr.decode()
+    return await run_command("migrate", *arguments, env=environment, seconds=120)
 
 
 async def snapshot(database: RawDatabase) -> list[object]:

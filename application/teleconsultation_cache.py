@@ -8,6 +8,7 @@ Both last at most the time to live; this instance's own writes are seen at once.
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -35,9 +36,13 @@ class CachedTeleconsultations(TeleconsultationRepository):
       keeps a copy of its own and every `get` returns a fresh one. A shallow copy (`dataclasses.replace`) is a
       private copy: the aggregate's fields are immutable values (strings, tuples of frozen participants, a
       frozen schedule), and a change rebinds a field of one copy without reaching another.
+    * Concurrent misses for one id share a single store read (single flight): when an entry expires under many
+      pollers, the store is asked once, not once per poller, and the answer is remembered. A caller that gives
+      up waiting does not cancel the read for the others.
     * This instance's writes (`add`, `save`, whether they succeed or not) forget the id at once, including a
-      read still on its way, so the next `get` reads the store. A failed save (a concurrent change won, or the
-      store failed) forgets it too: what another instance wrote is then read at once.
+      read still on its way (its callers get what it read; the next `get` reads the store again). A failed
+      save (a concurrent change won, or the store failed) forgets it too: what another instance wrote is then
+      read at once.
     * Writes made by other instances are seen once the entry expires: within `ttl`.
     * Absent and trashed teleconsultations (NotFound) and store failures are not remembered.
     * Least recently used entries are dropped beyond `max_entries`. A zero `ttl` or `max_entries` turns the
@@ -59,8 +64,8 @@ class CachedTeleconsultations(TeleconsultationRepository):
         self._max_entries = max_entries
         self._enabled = bool(ttl) and max_entries > 0
         self._entries: OrderedDict[str, _Entry] = OrderedDict()  # least recently used first
-        # id -> the token of the latest read under way; a write drops it, so that read is not remembered.
-        self._reads: dict[str, object] = {}
+        # id -> the store read under way; a write drops it, so that read is not remembered.
+        self._flights: dict[str, asyncio.Task[Teleconsultation]] = {}
 
     @property
     def cached(self) -> int:
@@ -80,15 +85,24 @@ class CachedTeleconsultations(TeleconsultationRepository):
                 self._entries.move_to_end(teleconsultation_id)
                 return replace(entry.teleconsultation)
             del self._entries[teleconsultation_id]
-        token = self._reads[teleconsultation_id] = object()
+        flight = self._flights.get(teleconsultation_id)
+        if flight is None:
+            flight = asyncio.create_task(self._read(teleconsultation_id, now))
+            flight.add_done_callback(_retrieve_outcome)
+            self._flights[teleconsultation_id] = flight
+        # Shielded: a cancelled caller (a client that hung up) leaves the read running for the other waiters.
+        return replace(await asyncio.shield(flight))
+
+    async def _read(self, teleconsultation_id: str, asked_at: datetime) -> Teleconsultation:
+        this_flight = asyncio.current_task()
         try:
             teleconsultation = await self._repository.get(teleconsultation_id)
         finally:
-            current = self._reads.get(teleconsultation_id) is token
+            current = self._flights.get(teleconsultation_id) is this_flight
             if current:
-                del self._reads[teleconsultation_id]
+                del self._flights[teleconsultation_id]
         if current and teleconsultation.id == teleconsultation_id:  # no write meanwhile; spelled as stored
-            self._remember(teleconsultation_id, _Entry(replace(teleconsultation), now))
+            self._remember(teleconsultation_id, _Entry(replace(teleconsultation), asked_at))
         return teleconsultation
 
     async def add(
@@ -114,4 +128,10 @@ class CachedTeleconsultations(TeleconsultationRepository):
 
     def _forget(self, teleconsultation_id: str) -> None:
         self._entries.pop(teleconsultation_id, None)
-        self._reads.pop(teleconsultation_id, None)
+        self._flights.pop(teleconsultation_id, None)
+
+
+def _retrieve_outcome(flight: asyncio.Task[Teleconsultation]) -> None:
+    # If every waiter was cancelled, nobody reads the task's exception; reading it here keeps asyncio quiet.
+    if not flight.cancelled():
+        flight.exception()

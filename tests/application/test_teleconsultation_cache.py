@@ -113,6 +113,47 @@ async def test_this_instances_change_shows_on_the_next_poll() -> None:
     assert (await h.store.teleconsultations.get(teleconsultation_id)).schedule.start == T0 + timedelta(hours=2)
 
 
+async def test_pollers_that_miss_together_share_one_store_read_and_it_is_remembered() -> None:
+    # Under steady load the misses of an expired entry overlap: each must not start a read of its own (the last
+    # one would disown the others' and none would be remembered while the load lasts).
+    h, store = harness()
+    teleconsultation_id = await h.create.execute(create_command(doctor(), patient()))
+    await h.get.execute(teleconsultation_id, PATIENT)
+    h.clock.advance(TTL)
+    reads = store.reads
+    store.gate.clear()
+    pollers = [asyncio.create_task(h.get.execute(teleconsultation_id, PATIENT)) for _ in range(20)]
+    await asyncio.sleep(0.01)
+    late = asyncio.create_task(h.get.execute(teleconsultation_id, PATIENT))  # arrives while the read is under way
+    await asyncio.sleep(0.01)
+    store.gate.set()
+    answers = await asyncio.gather(*pollers, late)
+    assert store.reads == reads + 1
+    assert {answer.provider_user_id for answer in answers} == {answers[0].provider_user_id}
+    await h.get.execute(teleconsultation_id, PATIENT)
+    assert store.reads == reads + 1
+
+
+async def test_a_poller_that_hangs_up_does_not_cancel_the_read_the_others_wait_for() -> None:
+    h, store = harness()
+    cache = h.container.teleconsultations()
+    teleconsultation_id = await h.create.execute(create_command(doctor(), patient()))
+    h.clock.advance(TTL)
+    reads = store.reads
+    store.gate.clear()
+    leaving = asyncio.create_task(cache.get(teleconsultation_id))
+    staying = asyncio.create_task(cache.get(teleconsultation_id))
+    await asyncio.sleep(0.01)
+    leaving.cancel()
+    store.gate.set()
+    first = await staying
+    with pytest.raises(asyncio.CancelledError):
+        await leaving
+    first.participants = ()  # each waiter holds a copy of its own
+    assert len((await cache.get(teleconsultation_id)).participants) == 2
+    assert store.reads == reads + 1
+
+
 async def test_a_read_under_way_when_this_instance_writes_is_not_remembered() -> None:
     h, store = harness()
     cache = h.container.teleconsultations()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain.duration_policy import Schedule
 from domain.privileges import Privilege
@@ -73,6 +73,27 @@ class RoomDetails:
     duration_in_seconds: int | None = None
     duration_used_in_seconds: int | None = None
     live: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SharedRoomDetailsRecord:
+    """What every process of the service knows of one provider room's details, through the store.
+
+    `fetched_at` is when the provider was asked for `details` (None: never yet, the record holds only a claim);
+    `claimed_by` is fetching them now, until `claimed_until` at the latest.
+    """
+
+    details: RoomDetails | None
+    fetched_at: datetime | None
+    claimed_by: str | None = None
+    claimed_until: datetime | None = None
+
+    def fresh_at(self, now: datetime, ttl: timedelta) -> bool:
+        # A clock that went backwards must not stretch the record's life.
+        return self.fetched_at is not None and self.fetched_at <= now < self.fetched_at + ttl
+
+    def claimed_by_another_at(self, now: datetime, owner: str) -> bool:
+        return self.claimed_by not in (None, owner) and self.claimed_until is not None and now < self.claimed_until
 
 
 @dataclass(frozen=True, slots=True)

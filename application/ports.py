@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from application.dto import (
@@ -18,6 +18,7 @@ from application.dto import (
     RoomIntent,
     RoomSpec,
     SdkCredentials,
+    SharedRoomDetailsRecord,
     UserMapping,
     VerifiedIdentity,
 )
@@ -122,6 +123,38 @@ class VideoProvider(Protocol):
 
     async def room_details(self, room_id: str) -> RoomDetails | None:
         """Usage details, or None when the provider keeps none."""
+        ...
+
+
+class SharedRoomDetails(Protocol):
+    """One record per provider room, shared by every process using the store: the latest room details fetched,
+    and a short claim by the process fetching them now, so that one provider call per period serves them all.
+
+    A claim is taken by a conditional write: of several processes at once exactly one gets it. Records are kept a
+    few minutes after their last write, then the store drops them. Raises StoreUnavailable.
+    """
+
+    async def read(self, room_id: str) -> SharedRoomDetailsRecord | None:
+        """The room's record; None when there is none."""
+        ...
+
+    async def claim(self, room_id: str, owner: str, *, now: datetime, until: datetime, fresh_for: timedelta) -> bool:
+        """Let `owner` fetch the room's details, until `until`; False (nothing written) while the record holds
+        details fresh at `now` (fetched less than `fresh_for` before it, and not after it) or another owner's
+        claim still runs at `now`."""
+        ...
+
+    async def publish(self, room_id: str, owner: str, details: RoomDetails | None, *, fetched_at: datetime) -> bool:
+        """Store the details `owner` fetched (asked at `fetched_at`) and end its claim; False, and nothing
+        written, unless `owner` still holds the claim (the record was forgotten or claimed by another since)."""
+        ...
+
+    async def release(self, room_id: str, owner: str) -> None:
+        """End `owner`'s claim (its provider call failed) and keep the details, so that another may fetch at once."""
+        ...
+
+    async def forget(self, room_id: str) -> None:
+        """Drop the room's record, claim included (the room is being deleted)."""
         ...
 
 

@@ -218,9 +218,16 @@ class Container(containers.DeclarativeContainer):
     )
     metrics = providers.Singleton(ServiceMetrics, circuit_breaker=circuit_breaker)
     video = providers.Singleton(video_ports, settings, http_session, circuit_breaker, metrics)
-    # Every use case shares this one instance, so a deletion evicts what the polling read cached.
+    # Every use case shares this one instance, so a deletion evicts what the polling read cached; through the
+    # store's shared record, every worker and instance asks the provider once per period between them.
     rooms_at_provider = providers.Singleton(
-        RoomDetailsCache, provider=video.provided.rooms, clock=clock, ttl=settings.provided.room_details_cache
+        RoomDetailsCache,
+        provider=video.provided.rooms,
+        clock=clock,
+        ttl=settings.provided.room_details_cache,
+        shared=store.provided.room_details,
+        claim_for=providers.Factory(timedelta, seconds=settings.provided.provider_timeout_seconds),
+        on_store_failure=metrics.provided.room_details_store_fallback,
     )
     # Every use case shares this one instance, so this instance's writes are seen by its next read at once.
     teleconsultations = providers.Singleton(

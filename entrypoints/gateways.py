@@ -20,6 +20,7 @@ from application.ports import (
     RetentionStore,
     RoomIndex,
     RoomIntents,
+    SharedRoomDetails,
     TeleconsultationRepository,
     UserIdMap,
     WebhookDeliveries,
@@ -64,6 +65,9 @@ class Store(Protocol):
 
     @property
     def retention(self) -> RetentionStore: ...
+
+    @property
+    def room_details(self) -> SharedRoomDetails: ...
 
     async def ping(self) -> bool: ...
 

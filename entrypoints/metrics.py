@@ -61,6 +61,12 @@ class ServiceMetrics:
             "provider room may exist that nothing refers to. Its intent id is logged and is the room's description.",
             registry=self.registry,
         )
+        self._room_details_fallbacks = Counter(
+            "teleconsultation_room_details_store_fallbacks",
+            "Room-details reads and evictions that could not use the store's shared record (the store failed): "
+            "reads went to the video provider on their own.",
+            registry=self.registry,
+        )
         self._webhook_deliveries = Gauge(
             "teleconsultation_webhook_deliveries",
             "Outbound webhook deliveries still to be made (pending) and given up after the last attempt (dead), as "
@@ -99,6 +105,9 @@ class ServiceMetrics:
 
     def room_intent_unknown(self) -> None:
         self._intents_unknown.inc()
+
+    def room_details_store_fallback(self) -> None:
+        self._room_details_fallbacks.inc()
 
     def webhook_deliveries(self, counts: dict[str, int]) -> None:
         for state in ("pending", "dead"):

@@ -10,6 +10,7 @@ from adapters.memory.repository import (
     InMemoryTeleconsultationRepository,
     InMemoryUserIdMap,
 )
+from adapters.memory.room_details import InMemorySharedRoomDetails
 from adapters.memory.room_intents import InMemoryRoomIntents
 from adapters.memory.webhooks import InMemoryWebhookDeliveries
 from application.ports import Clock
@@ -32,6 +33,7 @@ class InMemoryStore:
         self.retention = self.teleconsultations
         self.intents = InMemoryRoomIntents()
         self.room_deletions = InMemoryRecordedRoomDeletions(self.teleconsultations)
+        self.room_details = InMemorySharedRoomDetails()
 
     def date_writes(self, clock: Clock) -> None:
         """Date the writes by `clock` from now on, unless the store already has a clock."""

@@ -30,6 +30,7 @@ from adapters.mongo.migration import MongoLegacyMigration
 from adapters.mongo.repository import NO_PRIVILEGES, MongoTeleconsultationRepository
 from adapters.mongo.retention import MongoRetention
 from adapters.mongo.room_deletions import MongoRecordedRoomDeletions
+from adapters.mongo.room_details import MongoSharedRoomDetails
 from adapters.mongo.room_intents import MongoRoomIntents
 from adapters.mongo.user_id_index import index_at_start_up
 from adapters.mongo.user_ids import MongoUserIdMap
@@ -104,6 +105,7 @@ class MongoStore:
         self.retention = MongoRetention(documents.teleconsultations, clock)
         assert deliveries is not None  # always bound by open_mongo_store
         self.deliveries = MongoWebhookDeliveries(deliveries, clock)
+        self.room_details = MongoSharedRoomDetails(database)
         self._database = database
         self._ping_seconds = ping_seconds
         self._watch = watch
@@ -195,6 +197,7 @@ async def open_mongo_store(
         )
         await store.outbox.ensure_index()
         await store.retention.ensure_index()
+        await store.room_details.ensure_index()
         await store.events.keep_for(audit_retention)
         yield store
     finally:

@@ -1,19 +1,22 @@
-"""The room details cache: time to live on a fixed clock, single flight, eviction on deletion, zero = off."""
+"""The room details cache: time to live on a fixed clock, single flight, eviction on deletion, zero = off; and
+several workers over one shared record (two caches over one InMemorySharedRoomDetails are two worker processes)."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.memory.clock import FixedClock
+from adapters.memory.room_details import InMemorySharedRoomDetails
 from adapters.memory.video_provider import InMemoryVideoProvider
-from application.dto import RoomDetails, RoomMember, RoomSpec
-from application.errors import ProviderError
-from application.ports import VideoProvider
+from application.dto import RoomDetails, RoomMember, RoomSpec, SharedRoomDetailsRecord
+from application.errors import ProviderError, StoreUnavailable
+from application.ports import SharedRoomDetails, VideoProvider
 from application.room_details_cache import RoomDetailsCache
 from domain.privileges import Privilege
 from tests.builders import T0, make_schedule
@@ -228,3 +231,231 @@ async def test_other_operations_go_straight_to_the_provider() -> None:
 def test_a_negative_time_to_live_is_refused() -> None:
     with pytest.raises(ValueError, match="must not be negative"):
         RoomDetailsCache(provider=ObservedProvider(), clock=FixedClock(T0), ttl=timedelta(seconds=-1))
+
+
+# ------------------------------------------------------------------ several workers over one shared record
+
+
+class FlakyShared(InMemorySharedRoomDetails):
+    """The in-memory shared records, whose operations named in `failing` fail as a store that is down does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failing: set[str] = set()
+
+    def _check(self, operation: str) -> None:
+        if operation in self.failing:
+            raise StoreUnavailable("MongoDB is unavailable (AutoReconnect)")
+
+    async def read(self, room_id: str) -> SharedRoomDetailsRecord | None:
+        self._check("read")
+        return await super().read(room_id)
+
+    async def claim(self, room_id: str, owner: str, *, now: datetime, until: datetime, fresh_for: timedelta) -> bool:
+        self._check("claim")
+        return await super().claim(room_id, owner, now=now, until=until, fresh_for=fresh_for)
+
+    async def publish(self, room_id: str, owner: str, details: RoomDetails | None, *, fetched_at: datetime) -> bool:
+        self._check("publish")
+        return await super().publish(room_id, owner, details, fetched_at=fetched_at)
+
+    async def release(self, room_id: str, owner: str) -> None:
+        self._check("release")
+        await super().release(room_id, owner)
+
+    async def forget(self, room_id: str) -> None:
+        self._check("forget")
+        await super().forget(room_id)
+
+
+@dataclass
+class Workers:
+    """Worker processes of one instance: each its own cache, all over one provider, one clock, one shared store."""
+
+    provider: ObservedProvider = field(default_factory=ObservedProvider)
+    clock: FixedClock = field(default_factory=lambda: FixedClock(T0))
+    shared: FlakyShared = field(default_factory=FlakyShared)
+    claim_for: timedelta = timedelta(seconds=10)
+    store_failures: int = 0
+
+    def worker(self, shared: SharedRoomDetails | None = None) -> RoomDetailsCache:
+        return RoomDetailsCache(
+            provider=self.provider,
+            clock=self.clock,
+            ttl=TTL,
+            shared=shared or self.shared,
+            claim_for=self.claim_for,
+            on_store_failure=self._count_failure,
+        )
+
+    def _count_failure(self) -> None:
+        self.store_failures += 1
+
+
+@given(steps=st.lists(st.tuples(st.integers(0, 3000), st.integers(0, 2)), max_size=30))
+async def test_workers_together_ask_the_provider_exactly_when_the_last_answer_is_too_old(
+    steps: list[tuple[int, int]],
+) -> None:
+    setup = Workers()
+    workers = [setup.worker() for _ in range(3)]
+    room_id = await open_room(setup.provider)
+    fetched_at = setup.clock.now()
+    await workers[0].room_details(room_id)
+    expected_reads = 1
+    for step_ms, worker in steps:
+        now = setup.clock.advance(timedelta(milliseconds=step_ms))
+        if now - fetched_at >= TTL:
+            expected_reads, fetched_at = expected_reads + 1, now
+        assert await description(workers[worker], room_id) == f"read {expected_reads}"
+        assert setup.provider.reads == expected_reads
+    assert setup.store_failures == 0
+
+
+async def test_a_worker_keeps_details_it_read_from_the_store_no_longer_than_the_store_does() -> None:
+    setup = Workers()
+    a, b = setup.worker(), setup.worker()
+    room_id = await open_room(setup.provider)
+    assert await description(a, room_id) == "read 1"
+    setup.clock.advance(TTL / 2)
+    assert await description(b, room_id) == "read 1"  # from the shared record, fetched at T0
+
+    setup.clock.advance(TTL / 2)
+
+    assert await description(b, room_id) == "read 2"  # not kept until T0 + TTL / 2 + TTL
+    assert await description(a, room_id) == "read 2"
+    assert setup.provider.reads == 2
+
+
+async def test_concurrent_misses_in_two_workers_share_one_provider_call() -> None:
+    setup = Workers()
+    a, b = setup.worker(), setup.worker()
+    room_id = await open_room(setup.provider)
+    setup.provider.gate.clear()
+
+    pollers = [asyncio.create_task(description(worker, room_id)) for _ in range(10) for worker in (a, b)]
+    await asyncio.sleep(0.02)  # both workers are under way: one calls the provider, the other waits for it
+    setup.provider.gate.set()
+
+    assert set(await asyncio.gather(*pollers)) == {"read 1"}
+    assert setup.provider.reads == 1
+
+
+async def test_a_worker_that_waited_in_vain_for_a_publication_asks_the_provider_itself() -> None:
+    setup = Workers(claim_for=timedelta(milliseconds=50))
+    room_id = await open_room(setup.provider)
+    # A worker claimed the room and never published (it hangs): the clock stands still, so its claim runs.
+    assert await setup.shared.claim(room_id, "hung-worker", now=T0, until=T0 + timedelta(hours=1), fresh_for=TTL)
+
+    assert await asyncio.wait_for(description(setup.worker(), room_id), timeout=5) == "read 1"
+
+    assert setup.provider.reads == 1
+    record = await setup.shared.read(room_id)
+    assert record is not None
+    assert record.claimed_by == "hung-worker"  # its claim is not this worker's to take or publish under
+
+
+async def test_a_claim_left_by_a_dead_worker_is_taken_over_once_it_runs_out() -> None:
+    setup = Workers()
+    room_id = await open_room(setup.provider)
+    assert await setup.shared.claim(room_id, "dead-worker", now=T0, until=T0 + setup.claim_for, fresh_for=TTL)
+    setup.clock.advance(setup.claim_for)
+
+    assert await description(setup.worker(), room_id) == "read 1"
+    assert await description(setup.worker(), room_id) == "read 1"
+
+    assert setup.provider.reads == 1
+    record = await setup.shared.read(room_id)
+    assert record is not None
+    assert (record.fetched_at, record.claimed_by) == (setup.clock.now(), None)
+
+
+async def test_a_failed_provider_call_is_not_published_and_lets_another_worker_ask_at_once() -> None:
+    setup = Workers()  # a claim lasts 10 s: the second worker must not wait for it
+    a, b = setup.worker(), setup.worker()
+    room_id = await open_room(setup.provider)
+    setup.provider.fail_next("room_details")
+
+    with pytest.raises(ProviderError):
+        await a.room_details(room_id)
+
+    record = await setup.shared.read(room_id)
+    assert record is not None
+    assert (record.details, record.fetched_at, record.claimed_by) == (None, None, None)
+    assert await asyncio.wait_for(description(b, room_id), timeout=1) == "read 2"
+    assert await description(a, room_id) == "read 2"
+
+
+EVERY_OPERATION = {"read", "claim", "publish", "release", "forget"}
+
+
+@pytest.mark.parametrize("failing", [{"read"}, {"claim"}, {"publish"}, EVERY_OPERATION])
+async def test_a_failing_store_sends_the_read_to_the_provider_and_is_counted(failing: set[str]) -> None:
+    setup = Workers()
+    worker = setup.worker()
+    room_id = await open_room(setup.provider)
+    setup.shared.failing = failing
+
+    assert await description(worker, room_id) == "read 1"
+    assert await description(worker, room_id) == "read 1"  # remembered by this worker all the same
+
+    assert setup.store_failures == 1
+    assert setup.provider.reads == 1
+
+
+async def test_a_failing_store_neither_fails_nor_stops_a_deletion() -> None:
+    setup = Workers()
+    worker = setup.worker()
+    room_id = await open_room(setup.provider)
+    await worker.room_details(room_id)
+    setup.shared.failing = {"forget"}
+
+    await worker.delete_room(room_id)
+
+    assert setup.provider.deleted_rooms == [room_id]
+    assert setup.store_failures == 2  # the record is forgotten before the deletion and again after it
+
+
+async def test_a_claimant_whose_release_fails_still_reports_the_provider_failure() -> None:
+    setup = Workers()
+    worker = setup.worker()
+    room_id = await open_room(setup.provider)
+    setup.provider.fail_next("room_details")
+    setup.shared.failing = {"release"}
+
+    with pytest.raises(ProviderError):
+        await worker.room_details(room_id)
+
+    assert setup.store_failures == 1
+
+
+async def test_a_deleted_room_is_forgotten_by_every_worker_through_the_store() -> None:
+    setup = Workers()
+    a, b = setup.worker(), setup.worker()
+    room_id = await open_room(setup.provider)
+    assert await description(a, room_id) == "read 1"
+
+    await a.delete_room(room_id)
+
+    assert await setup.shared.read(room_id) is None
+    assert await b.room_details(room_id) is None  # asked the provider, which no longer has the room
+    assert setup.provider.reads == 2
+
+
+async def test_an_answer_on_its_way_when_another_worker_deletes_the_room_is_not_shared() -> None:
+    setup = Workers()
+    a, b = setup.worker(), setup.worker()
+    room_id = await open_room(setup.provider)
+    setup.provider.gate.clear()
+    early_poll = asyncio.create_task(a.room_details(room_id))
+    await asyncio.sleep(0.01)  # a holds the claim and waits for the provider
+
+    await b.delete_room(room_id)
+    setup.provider.gate.set()
+    await early_poll
+
+    assert await setup.shared.read(room_id) is None
+
+
+def test_a_claim_of_no_time_is_refused() -> None:
+    with pytest.raises(ValueError, match="positive time"):
+        RoomDetailsCache(provider=ObservedProvider(), clock=FixedClock(T0), ttl=TTL, claim_for=timedelta(0))

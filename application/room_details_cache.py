@@ -141,7 +141,7 @@ class RoomDetailsCache(VideoProvider):
                 if not claimed and await shared.claim(
                     room_id, self._owner, now=now, until=now + self._claim_for, fresh_for=self._ttl
                 ):
-                    return await self._fetch_claimed(shared, room_id, now)
+                    return await self._fetch_claimed(shared, room_id)
             except StoreUnavailable:
                 self._store_failed()
                 break
@@ -152,7 +152,10 @@ class RoomDetailsCache(VideoProvider):
         asked_at = self._clock.now()
         return _Entry(await self._provider.room_details(room_id), asked_at)
 
-    async def _fetch_claimed(self, shared: SharedRoomDetails, room_id: str, asked_at: datetime) -> _Entry:
+    async def _fetch_claimed(self, shared: SharedRoomDetails, room_id: str) -> _Entry:
+        # The period starts when the provider is asked, not when the claim was: a slow claim (a store that syncs
+        # each write to disk) must not bring the next provider call closer to this one.
+        asked_at = self._clock.now()
         try:
             details = await self._provider.room_details(room_id)
         except Exception:

@@ -1,8 +1,9 @@
 """Several worker processes (`HTTP_WORKERS` above 1) sharing one socket and one store.
 
 Each worker builds its own graph from the environment (`worker_app`, the factory uvicorn imports in every worker),
-so each has its own caches: room details and teleconsultations are cached per process, and N workers may ask
-the provider for one room's details up to N times per cache period (the README's Performance section).
+so each has its own caches: teleconsultations are cached per process; room details too, but a worker that misses
+reads the store's shared record first, so that the workers ask the provider for one room's details at most once per
+cache period between them (RoomDetailsCache; the README's Performance section).
 
 The store must be shared: the memory store and the memory provider live inside one process, so Settings refuses
 them with several workers. The embedded store is started once, here in the parent, and every worker is pointed

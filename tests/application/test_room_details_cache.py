@@ -283,7 +283,7 @@ class Workers:
             provider=self.provider,
             clock=self.clock,
             ttl=TTL,
-            shared=shared or self.shared,
+            shared=self.shared if shared is None else shared,
             claim_for=self.claim_for,
             on_store_failure=self._count_failure,
         )
@@ -459,3 +459,30 @@ async def test_an_answer_on_its_way_when_another_worker_deletes_the_room_is_not_
 def test_a_claim_of_no_time_is_refused() -> None:
     with pytest.raises(ValueError, match="positive time"):
         RoomDetailsCache(provider=ObservedProvider(), clock=FixedClock(T0), ttl=TTL, claim_for=timedelta(0))
+
+
+class SlowClaims(InMemorySharedRoomDetails):
+    """Claims that take `delay` on `clock`, as a store syncing every write to disk under load does."""
+
+    def __init__(self, clock: FixedClock, delay: timedelta) -> None:
+        super().__init__()
+        self._clock, self._delay = clock, delay
+
+    async def claim(self, room_id: str, owner: str, *, now: datetime, until: datetime, fresh_for: timedelta) -> bool:
+        claimed = await super().claim(room_id, owner, now=now, until=until, fresh_for=fresh_for)
+        self._clock.advance(self._delay)
+        return claimed
+
+
+async def test_the_period_starts_when_the_provider_is_asked_not_when_the_claim_was_taken() -> None:
+    setup = Workers()
+    slow = SlowClaims(setup.clock, TTL / 4)
+    a, b = setup.worker(slow), setup.worker(slow)
+    room_id = await open_room(setup.provider)
+    assert await description(a, room_id) == "read 1"  # claimed at T0, asked at T0 + TTL / 4
+    setup.clock.set(T0 + TTL)
+
+    assert await description(b, room_id) == "read 1"  # TTL after the claim, but not after the provider call
+    setup.clock.set(T0 + TTL / 4 + TTL)
+    assert await description(b, room_id) == "read 2"
+    assert setup.provider.reads == 2

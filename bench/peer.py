@@ -3,9 +3,10 @@
 Node 20 or later comes from Debian's packages when it is missing (as root), the peer's packages from the npm
 registry by `npm ci` into bench/fastify_peer/node_modules (kept out of git), once per package-lock.json.
 
-The peer reads the very document the service polls from the very store: on the embedded store, from the service's
-own SecantusDB child (its address is in the log file of its data directory); for the in-memory store, the same
-document copied once into a Map of the peer's process.
+The peer reads a document of the same shape as the one the service polls, made by that service, from the very store:
+on the embedded store, from the service's own SecantusDB child (its address is in the log file of its data
+directory); for the in-memory store, that document copied once into a Map of the peer's process. The document has a
+provider room of its own, so that the fake provider counts the peer's reads apart from the service's.
 """
 
 from __future__ import annotations

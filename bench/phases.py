@@ -92,15 +92,19 @@ def get_targets(stack: ExitStack, fake: Server, options: Options) -> list[Target
         _service_target(stack, "mongo, cache 2 s, 2 workers", fake, options, env={**_mongo_env(stack), **TWO}),
     ]
     if options.node is not None:
-        # The peer polls the very document the service on the embedded store polls, from that very store.
+        # The peer polls a document like the one the service on the embedded store polls, from that very store,
+        # made by that service but with a provider room of its own: reads of the service's room are the service's
+        # alone, so the fake's shortest gap between them is the service's.
         polled = targets[5]
+        own_id = asyncio.run(scenarios.polled_teleconsultation(polled.server))
         store_url = peer.embedded_store_url(Path(cached_mongo["EMBEDDED_MONGO_DATA_DIR"]))
-        documents = peer.stored_documents(store_url, polled.path.rsplit("/", 1)[1])
+        documents = peer.stored_documents(store_url, own_id)
         on_mongo = peer.start_peer(stack, "fastify-peer-mongo", fake, options.logs, options.node, store_url=store_url)
         in_memory = peer.start_peer(stack, "fastify-peer-memory", fake, options.logs, options.node, documents=documents)
+        own_path = f"/teleconsultation/{own_id}"
         targets += [
-            Target(PEER_MONGO, on_mongo, polled.path, polled.headers),
-            Target(PEER_MEMORY, in_memory, polled.path, polled.headers),
+            Target(PEER_MONGO, on_mongo, own_path, polled.headers),
+            Target(PEER_MEMORY, in_memory, own_path, polled.headers),
         ]
     if options.granian:
         granian_floor = start_floor(stack, "granian-floor", fake, options.logs, granian=True)

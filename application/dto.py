@@ -89,8 +89,10 @@ class SharedRoomDetailsRecord:
     claimed_until: datetime | None = None
 
     def fresh_at(self, now: datetime, ttl: timedelta) -> bool:
-        # A clock that went backwards must not stretch the record's life.
-        return self.fetched_at is not None and self.fetched_at <= now < self.fetched_at + ttl
+        # Details fetched up to a period "after now" are fresh: another process may have asked the provider after
+        # this one read its clock, or its clock may run a little ahead. Further ahead, this clock went back, and
+        # the record must not live that much longer.
+        return self.fetched_at is not None and self.fetched_at - ttl <= now < self.fetched_at + ttl
 
     def claimed_by_another_at(self, now: datetime, owner: str) -> bool:
         return self.claimed_by not in (None, owner) and self.claimed_until is not None and now < self.claimed_until

@@ -135,8 +135,9 @@ class RoomDetailsCache(VideoProvider):
             try:
                 record = await shared.read(room_id)
                 if record is not None and record.fetched_at is not None and record.fresh_at(now, self._ttl):
-                    # Kept here no longer than there: the fetch's own time, not this read's, starts the period.
-                    return _Entry(record.details, record.fetched_at)
+                    # Kept here no longer than there: the fetch's own time, not this read's, starts the period
+                    # (or this clock's, when the fetch began after it was read: see fresh_at).
+                    return _Entry(record.details, min(record.fetched_at, now))
                 claimed = record is not None and record.claimed_by_another_at(now, self._owner)
                 if not claimed and await shared.claim(
                     room_id, self._owner, now=now, until=now + self._claim_for, fresh_for=self._ttl

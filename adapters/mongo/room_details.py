@@ -65,7 +65,8 @@ class MongoSharedRoomDetails(SharedRoomDetails):
     async def claim(self, room_id: str, owner: str, *, now: datetime, until: datetime, fresh_for: timedelta) -> bool:
         moment = as_bson_datetime(now)
         stale = [{"fetchedAt": None}, {"fetchedAt": {"$lte": as_bson_datetime(now - fresh_for)}}]
-        stale.append({"fetchedAt": {"$gt": moment}})  # fetched "after now": a clock that went back
+        # Fetched more than a period "after now": this clock went back (SharedRoomDetailsRecord.fresh_at).
+        stale.append({"fetchedAt": {"$gt": as_bson_datetime(now + fresh_for)}})
         free = [{"claimedUntil": None}, {"claimedUntil": {"$lte": moment}}, {"claimedBy": owner}]
         claim = {"claimedBy": owner, "claimedUntil": as_bson_datetime(until), "writtenAt": moment}
         with translate_store_errors():

@@ -326,6 +326,40 @@ async def test_a_worker_keeps_details_it_read_from_the_store_no_longer_than_the_
     assert setup.provider.reads == 2
 
 
+class ReadWhileAnotherWorkerFetches(InMemorySharedRoomDetails):
+    """A shared record whose first read, by a worker that has just looked at its clock, lets a moment pass and
+    another worker fetch and publish before answering: the record then says "fetched after now"."""
+
+    def __init__(self, clock: FixedClock) -> None:
+        super().__init__()
+        self.clock = clock
+        self.other_worker: RoomDetailsCache | None = None
+
+    async def read(self, room_id: str) -> SharedRoomDetailsRecord | None:
+        other, self.other_worker = self.other_worker, None
+        if other is not None:
+            self.clock.advance(timedelta(milliseconds=3))
+            await other.room_details(room_id)
+        return await super().read(room_id)
+
+
+async def test_details_another_worker_fetched_after_this_one_read_its_clock_are_used_not_fetched_again() -> None:
+    # Two workers under load on the embedded store were seen asking the provider 9 ms apart: the second took the
+    # first's fresh publication, dated a few ms after its own clock reading, for a clock that went back.
+    setup = Workers()
+    shared = ReadWhileAnotherWorkerFetches(setup.clock)
+    a, b = setup.worker(shared), setup.worker(shared)
+    room_id = await open_room(setup.provider)
+    shared.other_worker = b
+
+    assert await description(a, room_id) == "read 1"
+    assert setup.provider.reads == 1
+    setup.clock.advance(TTL - timedelta(milliseconds=3))  # b's period, started 3 ms after a looked: still fresh
+    assert await description(a, room_id) == "read 1"
+    setup.clock.advance(timedelta(milliseconds=3))
+    assert await description(a, room_id) == "read 2"
+
+
 async def test_concurrent_misses_in_two_workers_share_one_provider_call() -> None:
     setup = Workers()
     a, b = setup.worker(), setup.worker()

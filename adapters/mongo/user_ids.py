@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
-from pymongo import ASCENDING
-from pymongo.errors import DuplicateKeyError
+from pymongo import ASCENDING, UpdateOne
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from adapters.mongo.documents import UserIdMapDocument
 from adapters.mongo.errors import translate_store_errors
@@ -26,6 +27,7 @@ RESERVED_BY = "reservedBy"
 RESERVED_UNTIL = "reservedUntil"
 # A reservation that vanishes between two steps (its holder gave up) is retried; more turns than that is a crowd.
 _RESERVE_TURNS = 3
+_DUPLICATE_KEY = 11000
 
 
 def keyed_by(received_user_ids: Collection[str]) -> dict[str, Any]:
@@ -41,15 +43,18 @@ class MongoUserIdMap(UserIdMap):
     created only once the data allows it (`migrate`). Until then every lookup uses the oldest row (lowest `_id`)
     holding a provider user, and a reservation is kept only when, once inserted, it is the sole row of its id; a
     reservation taken over after it ran out, only while it is the oldest row of its id. Of two creators racing,
-    each sees the other's row, so at most one goes on. With the index, a second insert fails outright.
+    each sees the other's row, so at most one goes on. With the index, a second insert fails outright, and that
+    failure is the whole check: `unique_index` says whether the index was there when the store was opened (the
+    service creates it at start-up, and nothing in the service ever drops it).
 
     `find` ignores the CRUD state: the unique index spans every state, so a mapping that could block a
     reservation must also be visible to `find`, or the caller could never make progress.
     """
 
-    def __init__(self, model: type[UserIdMapDocument], clock: Clock) -> None:
+    def __init__(self, model: type[UserIdMapDocument], clock: Clock, *, unique_index: bool = False) -> None:
         self._model = model
         self._clock = clock
+        self._unique_index = unique_index
 
     async def find(self, received_user_id: str) -> UserMapping | None:
         return (await self.find_many([received_user_id])).get(received_user_id)
@@ -85,6 +90,8 @@ class MongoUserIdMap(UserIdMap):
                 reservation = reservation_document(received_user_id, owner, now=now, until=until)
                 try:
                     await collection.insert_one(reservation)
+                    if self._unique_index:
+                        return None
                     if await collection.count_documents(keyed_by([received_user_id]), limit=2) == 1:
                         return None
                     await collection.delete_one({"_id": reservation["_id"]})  # another row came first
@@ -102,21 +109,75 @@ class MongoUserIdMap(UserIdMap):
                     raise UserCreationInProgress
         raise UserCreationInProgress
 
+    async def reserve_new(
+        self, received_user_ids: Collection[str], owner: str, *, now: datetime, until: datetime
+    ) -> set[str]:
+        rows = {
+            user_id: reservation_document(user_id, owner, now=now, until=until) for user_id in set(received_user_ids)
+        }
+        if not rows:
+            return set()
+        collection = self._model.get_pymongo_collection()
+        ids = list(rows)
+        with translate_store_errors():
+            try:
+                await collection.insert_many([rows[user_id] for user_id in ids], ordered=False)
+            except BulkWriteError as error:
+                refused = error.details.get("writeErrors", [])
+                if error.details.get("writeConcernErrors") or any(e.get("code") != _DUPLICATE_KEY for e in refused):
+                    raise
+                for failure in refused:  # the id is taken; the driver's message (which quotes it) is dropped
+                    del rows[ids[failure["index"]]]
+            if not self._unique_index and rows:
+                crowded = await self._not_alone(rows)
+                if crowded:  # another row came first: back off, as `reserve` does for one id
+                    await collection.delete_many({"_id": {"$in": [rows.pop(user_id)["_id"] for user_id in crowded]}})
+        return set(rows)
+
+    async def _not_alone(self, received_user_ids: Collection[str]) -> set[str]:
+        """Those of the ids with more than one row, in one read (the check after insert, without the index)."""
+        rows: Counter[str] = Counter()
+        projection = {RECEIVED: 1, LEGACY_RECEIVED: 1}
+        async for row in self._model.get_pymongo_collection().find(keyed_by(received_user_ids), projection):
+            for key in {row.get(RECEIVED), row.get(LEGACY_RECEIVED)} & set(received_user_ids):
+                rows[key] += 1
+        return {user_id for user_id in received_user_ids if rows[user_id] != 1}
+
     async def _is_oldest(self, received_user_id: str, row_id: ObjectId) -> bool:
         collection = self._model.get_pymongo_collection()
         oldest = await collection.find_one(keyed_by([received_user_id]), projection={"_id": 1}, sort=[("_id", 1)])
         return oldest is not None and oldest["_id"] == row_id
 
     async def complete(self, mapping: UserMapping, owner: str) -> None:
-        held = {RECEIVED: mapping.received_user_id, RESERVED_BY: owner, PROVIDER_USER: None}
-        change = {
-            "$set": completed_fields(mapping, now=self._clock.now()),
-            "$unset": {RESERVED_BY: "", RESERVED_UNTIL: ""},
-        }
+        held, change = self._completion(mapping, owner, self._clock.now())
         with translate_store_errors():
             result = await self._model.get_pymongo_collection().update_one(held, change)
         if result.matched_count != 1:
             raise ReservationLost("the reservation of the external user id was taken over")
+
+    async def complete_all(self, mappings: Collection[UserMapping], owner: str) -> set[str]:
+        if not mappings:
+            return set()
+        now = self._clock.now()
+        changes = [UpdateOne(*self._completion(mapping, owner, now)) for mapping in mappings]
+        collection = self._model.get_pymongo_collection()
+        with translate_store_errors():
+            result = await collection.bulk_write(changes, ordered=False)
+            if result.matched_count == len(changes):
+                return set()
+            # Which ones: those whose row now holds the provider user just created for it.
+            wanted = {mapping.received_user_id: mapping.provider_user_id for mapping in mappings}
+            rows = collection.find({RECEIVED: {"$in": list(wanted)}}, {RECEIVED: 1, PROVIDER_USER: 1})
+            completed = {row[RECEIVED] async for row in rows if row.get(PROVIDER_USER) == wanted[row[RECEIVED]]}
+        return set(wanted) - completed
+
+    def _completion(self, mapping: UserMapping, owner: str, now: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+        held = {RECEIVED: mapping.received_user_id, RESERVED_BY: owner, PROVIDER_USER: None}
+        change = {
+            "$set": completed_fields(mapping, now=now),
+            "$unset": {RESERVED_BY: "", RESERVED_UNTIL: ""},
+        }
+        return held, change
 
     async def abandon(self, received_user_id: str, owner: str) -> None:
         held = {RECEIVED: received_user_id, RESERVED_BY: owner, PROVIDER_USER: None}

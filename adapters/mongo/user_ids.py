@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
-from pymongo import ASCENDING, UpdateOne
+from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from adapters.mongo.documents import UserIdMapDocument
@@ -30,10 +31,16 @@ _RESERVE_TURNS = 3
 _DUPLICATE_KEY = 11000
 
 
-def keyed_by(received_user_ids: Collection[str]) -> dict[str, Any]:
-    """The rows of these external ids, under today's key or the pre-1.2.0 `auth0Id`."""
+def _keys_of(received_user_ids: Collection[str]) -> list[dict[str, Any]]:
+    """The rows of these external ids: under today's key, or under the pre-1.2.0 `auth0Id` when it has none."""
     ids = list(received_user_ids)
-    return {"$or": [{RECEIVED: {"$in": ids}}, {LEGACY_RECEIVED: {"$in": ids}}]}
+    return [{RECEIVED: {"$in": ids}}, {RECEIVED: None, LEGACY_RECEIVED: {"$in": ids}}]
+
+
+def _oldest_first(row: Mapping[str, Any]) -> tuple[bool, str]:
+    """Sorts ObjectIds by age (their hex does), and anything else after them without ever failing."""
+    row_id = row["_id"]
+    return (not isinstance(row_id, ObjectId), str(row_id))
 
 
 class MongoUserIdMap(UserIdMap):
@@ -43,9 +50,10 @@ class MongoUserIdMap(UserIdMap):
     created only once the data allows it (`migrate`). Until then every lookup uses the oldest row (lowest `_id`)
     holding a provider user, and a reservation is kept only when, once inserted, it is the sole row of its id; a
     reservation taken over after it ran out, only while it is the oldest row of its id. Of two creators racing,
-    each sees the other's row, so at most one goes on. With the index, a second insert fails outright, and that
-    failure is the whole check: `unique_index` says whether the index was there when the store was opened (the
-    service creates it at start-up, and nothing in the service ever drops it).
+    each sees the other's row, so at most one goes on. With the index, a second insert fails outright; the check
+    after insert then only finds a row keyed by `auth0Id` (the index allows one row without receivedUserId).
+    `unique_index` says whether the index was there when the store was opened (the service creates it at
+    start-up, and nothing in the service ever drops it): with it, every lookup is an index lookup.
 
     `find` ignores the CRUD state: the unique index spans every state, so a mapping that could block a
     reservation must also be visible to `find`, or the caller could never make progress.
@@ -63,9 +71,8 @@ class MongoUserIdMap(UserIdMap):
         if not received_user_ids:
             return {}
         wanted = set(received_user_ids)
-        query = {**keyed_by(wanted), PROVIDER_USER: {"$ne": None}}
         with translate_store_errors():
-            rows = await self._model.get_pymongo_collection().find(query).sort("_id", ASCENDING).to_list()
+            rows = await self._rows(wanted, {PROVIDER_USER: {"$ne": None}})
             found: dict[str, UserMapping] = {}
             for row in rows:
                 try:
@@ -90,9 +97,7 @@ class MongoUserIdMap(UserIdMap):
                 reservation = reservation_document(received_user_id, owner, now=now, until=until)
                 try:
                     await collection.insert_one(reservation)
-                    if self._unique_index:
-                        return None
-                    if await collection.count_documents(keyed_by([received_user_id]), limit=2) == 1:
+                    if not await self._not_alone([received_user_id]):
                         return None
                     await collection.delete_one({"_id": reservation["_id"]})  # another row came first
                 except DuplicateKeyError:
@@ -105,7 +110,7 @@ class MongoUserIdMap(UserIdMap):
                 mapping = await self.find(received_user_id)
                 if mapping is not None:
                     return mapping
-                if await collection.count_documents(keyed_by([received_user_id]), limit=1):
+                if await self._rows([received_user_id], projection={"_id": 1}):
                     raise UserCreationInProgress
         raise UserCreationInProgress
 
@@ -128,25 +133,42 @@ class MongoUserIdMap(UserIdMap):
                     raise
                 for failure in refused:  # the id is taken; the driver's message (which quotes it) is dropped
                     del rows[ids[failure["index"]]]
-            if not self._unique_index and rows:
+            if rows:
                 crowded = await self._not_alone(rows)
                 if crowded:  # another row came first: back off, as `reserve` does for one id
                     await collection.delete_many({"_id": {"$in": [rows.pop(user_id)["_id"] for user_id in crowded]}})
         return set(rows)
 
     async def _not_alone(self, received_user_ids: Collection[str]) -> set[str]:
-        """Those of the ids with more than one row, in one read (the check after insert, without the index)."""
-        rows: Counter[str] = Counter()
-        projection = {RECEIVED: 1, LEGACY_RECEIVED: 1}
-        async for row in self._model.get_pymongo_collection().find(keyed_by(received_user_ids), projection):
-            for key in {row.get(RECEIVED), row.get(LEGACY_RECEIVED)} & set(received_user_ids):
-                rows[key] += 1
-        return {user_id for user_id in received_user_ids if rows[user_id] != 1}
+        """Those of the ids with more than one row, in one look (the check after insert)."""
+        wanted = set(received_user_ids)
+        rows: Counter[object] = Counter()
+        for row in await self._rows(wanted, projection={RECEIVED: 1, LEGACY_RECEIVED: 1}):
+            key = row.get(RECEIVED)
+            rows[row.get(LEGACY_RECEIVED) if key is None else key] += 1
+        return {user_id for user_id in wanted if rows[user_id] != 1}
 
     async def _is_oldest(self, received_user_id: str, row_id: ObjectId) -> bool:
+        rows = await self._rows([received_user_id], projection={"_id": 1})
+        return bool(rows) and rows[0]["_id"] == row_id
+
+    async def _rows(
+        self,
+        received_user_ids: Collection[str],
+        also: Mapping[str, Any] | None = None,
+        projection: Mapping[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        """The rows of these external ids that also match `also`, oldest first.
+
+        With the unique index, each key is its own query, so that both are index lookups (the second finds the
+        one row the index allows without receivedUserId): the embedded store uses no index under `$or`. Without
+        the index both would scan the collection, so one query does.
+        """
+        keys = _keys_of(received_user_ids)
+        queries = [{**key, **(also or {})} for key in keys] if self._unique_index else [{"$or": keys, **(also or {})}]
         collection = self._model.get_pymongo_collection()
-        oldest = await collection.find_one(keyed_by([received_user_id]), projection={"_id": 1}, sort=[("_id", 1)])
-        return oldest is not None and oldest["_id"] == row_id
+        found = await asyncio.gather(*(collection.find(query, projection).to_list() for query in queries))
+        return sorted((row for rows in found for row in rows), key=_oldest_first)
 
     async def complete(self, mapping: UserMapping, owner: str) -> None:
         held, change = self._completion(mapping, owner, self._clock.now())

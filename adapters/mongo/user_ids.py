@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import Collection, Mapping
 from datetime import datetime
@@ -31,10 +30,10 @@ _RESERVE_TURNS = 3
 _DUPLICATE_KEY = 11000
 
 
-def _keys_of(received_user_ids: Collection[str]) -> list[dict[str, Any]]:
-    """The rows of these external ids: under today's key, or under the pre-1.2.0 `auth0Id` when it has none."""
-    ids = list(received_user_ids)
-    return [{RECEIVED: {"$in": ids}}, {RECEIVED: None, LEGACY_RECEIVED: {"$in": ids}}]
+def _key_of(row: Mapping[str, Any]) -> object:
+    """The external id of a row: receivedUserId, or the pre-1.2.0 `auth0Id` when it has none."""
+    key = row.get(RECEIVED)
+    return row.get(LEGACY_RECEIVED) if key is None else key
 
 
 def _oldest_first(row: Mapping[str, Any]) -> tuple[bool, str]:
@@ -50,7 +49,8 @@ class MongoUserIdMap(UserIdMap):
     created only once the data allows it (`migrate`). Until then every lookup uses the oldest row (lowest `_id`)
     holding a provider user, and a reservation is kept only when, once inserted, it is the sole row of its id; a
     reservation taken over after it ran out, only while it is the oldest row of its id. Of two creators racing,
-    each sees the other's row, so at most one goes on. With the index, a second insert fails outright; the check
+    each sees the other's row, so at most one goes on. (A row's id is its receivedUserId, or its `auth0Id` when
+    it has none, as `find` reads it.) With the index, a second insert fails outright; the check
     after insert then only finds a row keyed by `auth0Id` (the index allows one row without receivedUserId).
     `unique_index` says whether the index was there when the store was opened (the service creates it at
     start-up, and nothing in the service ever drops it): with it, every lookup is an index lookup.
@@ -142,10 +142,7 @@ class MongoUserIdMap(UserIdMap):
     async def _not_alone(self, received_user_ids: Collection[str]) -> set[str]:
         """Those of the ids with more than one row, in one look (the check after insert)."""
         wanted = set(received_user_ids)
-        rows: Counter[object] = Counter()
-        for row in await self._rows(wanted, projection={RECEIVED: 1, LEGACY_RECEIVED: 1}):
-            key = row.get(RECEIVED)
-            rows[row.get(LEGACY_RECEIVED) if key is None else key] += 1
+        rows = Counter(_key_of(row) for row in await self._rows(wanted, projection={"_id": 1}))
         return {user_id for user_id in wanted if rows[user_id] != 1}
 
     async def _is_oldest(self, received_user_id: str, row_id: ObjectId) -> bool:
@@ -158,17 +155,21 @@ class MongoUserIdMap(UserIdMap):
         also: Mapping[str, Any] | None = None,
         projection: Mapping[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
-        """The rows of these external ids that also match `also`, oldest first.
+        """The rows of these external ids that also match `also`, oldest first, in one query.
 
-        With the unique index, each key is its own query, so that both are index lookups (the second finds the
-        one row the index allows without receivedUserId): the embedded store uses no index under `$or`. Without
-        the index both would scan the collection, so one query does.
+        With the unique index it is an index lookup: the index allows one row at most without receivedUserId, and
+        looking up the null key alongside the ids finds it (the embedded store uses no index under `$or`). Without
+        the index the collection is scanned either way.
         """
-        keys = _keys_of(received_user_ids)
-        queries = [{**key, **(also or {})} for key in keys] if self._unique_index else [{"$or": keys, **(also or {})}]
-        collection = self._model.get_pymongo_collection()
-        found = await asyncio.gather(*(collection.find(query, projection).to_list() for query in queries))
-        return sorted((row for rows in found for row in rows), key=_oldest_first)
+        ids = list(received_user_ids)
+        if self._unique_index:
+            keys: dict[str, Any] = {RECEIVED: {"$in": [*ids, None]}}
+        else:
+            keys = {"$or": [{RECEIVED: {"$in": ids}}, {RECEIVED: None, LEGACY_RECEIVED: {"$in": ids}}]}
+        wanted = set(ids)
+        projected = None if projection is None else {**projection, RECEIVED: 1, LEGACY_RECEIVED: 1}
+        rows = self._model.get_pymongo_collection().find({**keys, **(also or {})}, projected)
+        return sorted([row async for row in rows if _key_of(row) in wanted], key=_oldest_first)
 
     async def complete(self, mapping: UserMapping, owner: str) -> None:
         held, change = self._completion(mapping, owner, self._clock.now())

@@ -164,6 +164,23 @@ async def test_with_the_unique_index_a_roster_lookup_costs_the_same_on_a_big_map
     assert big < 4 * small + 0.01, (small, big)  # scanning 3000 rows takes over 100 ms
 
 
+async def test_with_the_unique_index_a_row_keyed_by_the_pre_1_2_0_auth0id_is_still_the_mapping_of_its_id(
+    mongo_store: MongoStore, raw_database: RawDatabase
+) -> None:
+    """The index allows one row without receivedUserId; a reservation beside it would mean a second provider user."""
+    await raw_database[USER_MAP].insert_one({"auth0Id": "auth0|old", "bandyerId": "kal_old", "groups": []})
+    until = T0 + timedelta(seconds=30)
+
+    assert await mongo_store.user_ids.reserve_new(["auth0|old", "new"], "a", now=T0, until=until) == {"new"}
+    assert await mongo_store.user_ids.reserve("auth0|old", "a", now=T0, until=until) == UserMapping(
+        "auth0|old", "kal_old"
+    )
+    assert await mongo_store.user_ids.find_many(["auth0|old", "new"]) == {
+        "auth0|old": UserMapping("auth0|old", "kal_old")
+    }
+    assert await raw_database[USER_MAP].count_documents({"receivedUserId": "auth0|old"}) == 0
+
+
 async def test_a_reservation_is_a_draft_entry_without_a_provider_user_until_completed(
     mongo_store: MongoStore, raw_database: RawDatabase
 ) -> None:

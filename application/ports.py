@@ -93,8 +93,24 @@ class UserIdMap(Protocol):
         """
         ...
 
+    async def reserve_new(
+        self, received_user_ids: Collection[str], owner: str, *, now: datetime, until: datetime
+    ) -> set[str]:
+        """Reserve for `owner`, in one write, those of the ids that have no row at all (mapping or reservation).
+
+        Returns the ids `owner` now holds a new reservation of. The others are left as they are: each goes
+        through `reserve`, which knows how to wait for, take over or return what is there.
+        """
+        ...
+
     async def complete(self, mapping: UserMapping, owner: str) -> None:
         """Turn `owner`'s reservation into the mapping; raises ReservationLost when `owner` no longer holds it."""
+        ...
+
+    async def complete_all(self, mappings: Collection[UserMapping], owner: str) -> set[str]:
+        """`complete` for each of the mappings (of distinct ids, with provider users just created), in one write;
+        returns the ids whose reservation `owner` no longer held (those are not completed, as `complete` would
+        have raised ReservationLost)."""
         ...
 
     async def abandon(self, received_user_id: str, owner: str) -> None:

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import secrets
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager, suppress
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -75,18 +75,84 @@ class ProviderUsers:
         return provider_user_id
 
     async def ensure_all(self, wanted: Sequence[WantedUser]) -> list[str]:
-        """The provider user id of each, in order: one look at the store finds those that exist, and the others
-        are created side by side (a roster of new people costs one store round trip less per person)."""
-        found = await self._user_ids.find_many({user.user_id for user in wanted})
-        return list(await asyncio.gather(*(self._found_or_created(user, found.get(user.user_id)) for user in wanted)))
+        """The provider user id of each, in order.
 
-    async def _found_or_created(self, user: WantedUser, found: UserMapping | None) -> str:
-        if found is not None:
-            return found.provider_user_id
-        async with self._locks.hold(user.user_id):
-            # No second look: a reservation answers with the mapping when someone completed it meanwhile.
-            mapping = UserMapping(user.user_id, "", user.full_name, user.groups)
-            return await self._reserve_and_create(mapping, user.privilege)
+        One look at the store finds those that exist. The others are reserved in one write, created side by side
+        and completed in one write: a roster of new people costs the same few store round trips whatever its size.
+        An id that cannot be reserved at once (someone holds it or mapped it meanwhile) goes through `reserve`.
+        """
+        found = await self._user_ids.find_many({user.user_id for user in wanted})
+        provider_user_ids = {user_id: mapping.provider_user_id for user_id, mapping in found.items()}
+        missing: dict[str, WantedUser] = {}
+        for user in wanted:
+            if user.user_id not in provider_user_ids:
+                missing.setdefault(user.user_id, user)  # one id twice in a roster: one provider user
+        if missing:
+            provider_user_ids |= await self._created(list(missing.values()))
+        return [provider_user_ids[user.user_id] for user in wanted]
+
+    async def _created(self, wanted: list[WantedUser]) -> dict[str, str]:
+        """The provider user ids of users the map did not know, by external id."""
+        async with AsyncExitStack() as locks:
+            # Always taken in one order, so two rosters sharing ids never hold one each of the other's locks.
+            for user in sorted(wanted, key=lambda user: user.user_id):
+                await locks.enter_async_context(self._locks.hold(user.user_id))
+            now = self._clock.now()
+            reserved = await self._user_ids.reserve_new(
+                [user.user_id for user in wanted], self._owner, now=now, until=now + self._reservation_ttl
+            )
+            created = await self._create_reserved([user for user in wanted if user.user_id in reserved])
+            others = [user for user in wanted if user.user_id not in created]
+            # Held by another creator, mapped meanwhile, or taken over while its provider user was made.
+            outcomes = await asyncio.gather(
+                *(self._reserve_and_create(_mapping_of(user), user.privilege) for user in others),
+                return_exceptions=True,  # every one is settled before the locks are let go
+            )
+        _raise_first_failure(outcomes)
+        return created | {
+            user.user_id: outcome for user, outcome in zip(others, outcomes, strict=True) if isinstance(outcome, str)
+        }
+
+    async def _create_reserved(self, wanted: list[WantedUser]) -> dict[str, str]:
+        """Provider users for ids this owner has just reserved, completed in one write; by external id, those
+        completed. A reservation lost meanwhile (it ran out and was taken over) is left out: the caller starts
+        over for it. When a creation fails, the others are still completed, then the failure is raised."""
+        if not wanted:
+            return {}
+        try:
+            outcomes = await asyncio.gather(
+                *(self._new_provider_user(user.privilege) for user in wanted), return_exceptions=True
+            )
+        except BaseException:
+            await self._abandon([user.user_id for user in wanted])  # others would wait for them to run out
+            raise
+        made = [
+            replace(_mapping_of(user), provider_user_id=outcome)
+            for user, outcome in zip(wanted, outcomes, strict=True)
+            if isinstance(outcome, str)
+        ]
+        await self._abandon(
+            [user.user_id for user, outcome in zip(wanted, outcomes, strict=True) if not isinstance(outcome, str)]
+        )
+        lost = await self._user_ids.complete_all(made, self._owner)
+        if lost:
+            # The provider took longer than the reservation lasts and another creator took over: theirs wins.
+            logger.warning(f"{len(lost)} provider user(s) created after their reservation ran out are left unused")
+        _raise_first_failure(outcomes)
+        return {
+            mapping.received_user_id: mapping.provider_user_id
+            for mapping in made
+            if mapping.received_user_id not in lost
+        }
+
+    async def _new_provider_user(self, privilege: Privilege) -> str:
+        async with self._creation_slots:
+            return await self._provider.create_user(privilege)
+
+    async def _abandon(self, user_ids: Sequence[str]) -> None:
+        for user_id in user_ids:
+            with suppress(StoreUnavailable):
+                await self._user_ids.abandon(user_id, self._owner)
 
     async def _reserve_and_create(self, wanted: UserMapping, privilege: Privilege) -> str:
         """`wanted` is the mapping to store, save for the provider user id that is yet to be created."""
@@ -116,12 +182,9 @@ class ProviderUsers:
     async def _create(self, wanted: UserMapping, privilege: Privilege) -> str | None:
         """The new provider user's id, or None when the reservation was lost meanwhile (the caller starts over)."""
         try:
-            async with self._creation_slots:
-                provider_user_id = await self._provider.create_user(privilege)
+            provider_user_id = await self._new_provider_user(privilege)
         except BaseException:
-            # Otherwise others would wait for the reservation to run out before trying.
-            with suppress(StoreUnavailable):
-                await self._user_ids.abandon(wanted.received_user_id, self._owner)
+            await self._abandon([wanted.received_user_id])  # others would wait for it to run out
             raise
         try:
             await self._user_ids.complete(replace(wanted, provider_user_id=provider_user_id), self._owner)
@@ -130,6 +193,17 @@ class ProviderUsers:
             logger.warning("a provider user was created after its reservation ran out and is left unused")
             return None
         return provider_user_id
+
+
+def _mapping_of(user: WantedUser) -> UserMapping:
+    """The mapping to store for `user`, save for the provider user id that is yet to be created."""
+    return UserMapping(user.user_id, "", user.full_name, user.groups)
+
+
+def _raise_first_failure(outcomes: Sequence[object]) -> None:
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
 
 
 class KeyedLocks:

@@ -224,12 +224,30 @@ class InMemoryUserIdMap(UserIdMap):
         self._entries[received_user_id] = _Reservation(owner, until)
         return None
 
+    async def reserve_new(
+        self, received_user_ids: Collection[str], owner: str, *, now: datetime, until: datetime
+    ) -> set[str]:
+        await _yield_like_io()
+        new = {user_id for user_id in received_user_ids if user_id not in self._entries}
+        for user_id in new:
+            self._entries[user_id] = _Reservation(owner, until)
+        return new
+
     async def complete(self, mapping: UserMapping, owner: str) -> None:
         await _yield_like_io()
+        if not self._complete(mapping, owner):
+            raise ReservationLost("the reservation of the external user id was taken over")
+
+    async def complete_all(self, mappings: Collection[UserMapping], owner: str) -> set[str]:
+        await _yield_like_io()
+        return {mapping.received_user_id for mapping in mappings if not self._complete(mapping, owner)}
+
+    def _complete(self, mapping: UserMapping, owner: str) -> bool:
         entry = self._entries.get(mapping.received_user_id)
         if not (isinstance(entry, _Reservation) and entry.owner == owner):
-            raise ReservationLost("the reservation of the external user id was taken over")
+            return False
         self._entries[mapping.received_user_id] = replace(mapping, groups=tuple(mapping.groups))
+        return True
 
     async def abandon(self, received_user_id: str, owner: str) -> None:
         await _yield_like_io()

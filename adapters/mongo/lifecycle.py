@@ -89,11 +89,13 @@ class MongoStore:
         watch: ServerWatch | None = None,
         events: type[EventDocument] | None = None,
         deliveries: type[DeliveryDocument] | None = None,
+        unique_user_index: bool = False,
     ):
         self.teleconsultations = MongoTeleconsultationRepository(documents.teleconsultations, clock, privileges)
         # What `python -m entrypoints migrate` runs: the original's documents upgraded in place.
         self.migration = MongoLegacyMigration(documents, clock, privileges)
-        self.user_ids = MongoUserIdMap(documents.user_ids, clock)
+        # Without the unique index (the original's duplicates not resolved yet), reservations are checked after insert.
+        self.user_ids = MongoUserIdMap(documents.user_ids, clock, unique_index=unique_user_index)
         self.cleanups = MongoPendingRoomCleanups(documents.cleanups, clock)
         self.idempotency = MongoIdempotencyRecords(documents.idempotency)
         self.intents = MongoRoomIntents(documents.intents)
@@ -184,7 +186,7 @@ async def open_mongo_store(
             except ServerSelectionTimeoutError as error:
                 seconds = timeouts.server_selection_ms / 1000
                 raise StoreUnavailable(f"MongoDB at {hosts_of(url)} did not answer within {seconds:g} s") from error
-        await index_at_start_up(documents.user_ids.get_pymongo_collection())
+        unique_user_index = await index_at_start_up(documents.user_ids.get_pymongo_collection())
         store = MongoStore(
             durable_database,
             documents,
@@ -194,6 +196,7 @@ async def open_mongo_store(
             watch=watch,
             events=events,
             deliveries=deliveries,
+            unique_user_index=unique_user_index,
         )
         await store.outbox.ensure_index()
         await store.retention.ensure_index()

@@ -82,8 +82,9 @@ def describe(duplicates: Duplicates) -> str:
     return "; ".join(parts) or "the rows changed while the index was being created"
 
 
-async def index_at_start_up(collection: AsyncCollection[dict[str, Any]]) -> None:
-    """Start whatever the data: without the index the map still creates one provider user per id (user_ids.py)."""
+async def index_at_start_up(collection: AsyncCollection[dict[str, Any]]) -> bool:
+    """Whether the unique index is there, created if the data allows it; the service starts whatever the data:
+    without the index the map still creates one provider user per id (user_ids.py)."""
     outcome = await ensure_unique_index(collection)
     if not outcome.created:
         logger.warning(
@@ -91,3 +92,4 @@ async def index_at_start_up(collection: AsyncCollection[dict[str, Any]]) -> None
             "user id uses its oldest row until `python -m entrypoints migrate` resolves this",
             extra={"collection": collection.name, "index": INDEX_NAME},
         )
+    return outcome.created

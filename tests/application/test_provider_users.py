@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection
+from datetime import datetime
 
 import pytest
 
@@ -46,11 +47,30 @@ async def test_creations_overlap_up_to_the_bound(new_users: int, expected_peak: 
 
 
 class CountingUserIds(InMemoryUserIdMap):
-    """Counts the looks at the map, one by one or many at once."""
+    """Counts the looks at the map, one by one or many at once, and the calls that write to it."""
 
     def __init__(self) -> None:
         super().__init__()
         self.looks = 0
+        self.writes: list[str] = []
+
+    async def reserve(self, received_user_id: str, owner: str, *, now: datetime, until: datetime) -> UserMapping | None:
+        self.writes.append("reserve")
+        return await super().reserve(received_user_id, owner, now=now, until=until)
+
+    async def reserve_new(
+        self, received_user_ids: Collection[str], owner: str, *, now: datetime, until: datetime
+    ) -> set[str]:
+        self.writes.append("reserve_new")
+        return await super().reserve_new(received_user_ids, owner, now=now, until=until)
+
+    async def complete(self, mapping: UserMapping, owner: str) -> None:
+        self.writes.append("complete")
+        await super().complete(mapping, owner)
+
+    async def complete_all(self, mappings: Collection[UserMapping], owner: str) -> set[str]:
+        self.writes.append("complete_all")
+        return await super().complete_all(mappings, owner)
 
     async def find(self, received_user_id: str) -> UserMapping | None:
         self.looks += 1
@@ -88,3 +108,23 @@ async def test_two_rosters_naming_the_same_new_user_get_one_provider_user() -> N
     )
     assert first[1] == second[0]
     assert len(provider.users) == 3
+
+
+async def test_a_roster_of_new_users_is_reserved_in_one_write_and_completed_in_one_write() -> None:
+    user_ids = CountingUserIds()
+    users = ProviderUsers(user_ids=user_ids, provider=SlowProvider(), clock=SystemClock())
+
+    await users.ensure_all([WantedUser(f"user-{n}", Privilege.BASIC) for n in range(10)])
+
+    assert (user_ids.looks, user_ids.writes) == (1, ["reserve_new", "complete_all"])
+
+
+async def test_one_id_twice_in_a_roster_gets_one_provider_user() -> None:
+    provider = SlowProvider()
+    users = ProviderUsers(user_ids=InMemoryStore().user_ids, provider=provider, clock=SystemClock())
+    twice = WantedUser("user-1", Privilege.PLUS, "First")
+
+    provider_user_ids = await users.ensure_all([twice, WantedUser("user-2", Privilege.BASIC), twice])
+
+    assert provider_user_ids[0] == provider_user_ids[2]
+    assert len(provider.users) == 2

@@ -138,6 +138,49 @@ async def test_a_user_mapping_is_stored_with_the_crud_field_names_and_a_unique_i
     assert any(i["key"] == [("receivedUserId", 1)] and i.get("unique") for i in indexes)
 
 
+async def test_with_the_unique_index_a_roster_lookup_costs_the_same_on_a_big_map_as_on_a_small_one(
+    mongo_store: MongoStore, raw_database: RawDatabase
+) -> None:
+    """A query under `$or` scans the whole map on the embedded store, however the keys are indexed."""
+    roster = [f"roster-{n}" for n in range(10)]
+    await raw_database[USER_MAP].insert_many([{"receivedUserId": user, "bandyerId": f"kal-{user}"} for user in roster])
+
+    async def lookup_seconds() -> float:
+        timings = []
+        for _ in range(7):
+            began = time.perf_counter()
+            assert len(await mongo_store.user_ids.find_many(roster)) == len(roster)
+            reserved = await mongo_store.user_ids.reserve_new(["someone-new"], "a", now=T0, until=T0 + timedelta(1))
+            assert reserved == {"someone-new"}
+            await mongo_store.user_ids.abandon("someone-new", "a")
+            timings.append(time.perf_counter() - began)
+        return sorted(timings)[3]
+
+    small = await lookup_seconds()
+    filler = [{"receivedUserId": f"filler-{n}", "bandyerId": f"kal-{n}"} for n in range(3000)]
+    await raw_database[USER_MAP].insert_many(filler)
+    big = await lookup_seconds()
+
+    assert big < 4 * small + 0.01, (small, big)  # scanning 3000 rows takes over 100 ms
+
+
+async def test_with_the_unique_index_a_row_keyed_by_the_pre_1_2_0_auth0id_is_still_the_mapping_of_its_id(
+    mongo_store: MongoStore, raw_database: RawDatabase
+) -> None:
+    """The index allows one row without receivedUserId; a reservation beside it would mean a second provider user."""
+    await raw_database[USER_MAP].insert_one({"auth0Id": "auth0|old", "bandyerId": "kal_old", "groups": []})
+    until = T0 + timedelta(seconds=30)
+
+    assert await mongo_store.user_ids.reserve_new(["auth0|old", "new"], "a", now=T0, until=until) == {"new"}
+    assert await mongo_store.user_ids.reserve("auth0|old", "a", now=T0, until=until) == UserMapping(
+        "auth0|old", "kal_old"
+    )
+    assert await mongo_store.user_ids.find_many(["auth0|old", "new"]) == {
+        "auth0|old": UserMapping("auth0|old", "kal_old")
+    }
+    assert await raw_database[USER_MAP].count_documents({"receivedUserId": "auth0|old"}) == 0
+
+
 async def test_a_reservation_is_a_draft_entry_without_a_provider_user_until_completed(
     mongo_store: MongoStore, raw_database: RawDatabase
 ) -> None:

@@ -9,8 +9,9 @@ import pytest
 
 from adapters.memory.clock import FixedClock
 from adapters.memory.video_provider import InMemoryVideoProvider
+from application.dto import UserMapping
 from application.errors import ProviderError, UserCreationInProgress
-from application.provider_users import ProviderUsers
+from application.provider_users import ProviderUsers, WantedUser
 from domain.privileges import Privilege
 from tests.store.conftest import Ports
 
@@ -27,6 +28,15 @@ class SlowProvider(InMemoryVideoProvider):
     async def create_user(self, privilege: Privilege) -> str:
         await asyncio.sleep(self.seconds)
         return await super().create_user(privilege)
+
+
+class QuickProvider(InMemoryVideoProvider):
+    """Another provider account's users: ids of its own, which never equal SlowProvider's."""
+
+    async def create_user(self, privilege: Privilege) -> str:
+        user_id = await super().create_user(privilege)
+        self.users[f"quick-{user_id}"] = self.users.pop(user_id)
+        return f"quick-{user_id}"
 
 
 def instance(
@@ -94,3 +104,61 @@ async def test_a_creator_slower_than_its_reservation_adopts_the_user_of_whoever_
     winner = await instance(ports, quick, clock, "quick").ensure("u", Privilege.PLUS)
     assert await late == winner
     assert len(slow.users) == 1  # created too late and left unused: the price of a reservation running out
+
+
+async def test_a_roster_waits_for_the_one_id_another_instance_is_creating_and_creates_the_rest(
+    ports: Ports, clock: FixedClock
+) -> None:
+    other, mine = QuickProvider(), InMemoryVideoProvider()
+    await ports.user_ids.reserve("user-2", "b", now=clock.now(), until=clock.now() + TTL)
+    roster = [WantedUser(f"user-{n}", Privilege.BASIC) for n in range(4)]
+    creating = asyncio.create_task(instance(ports, mine, clock, "a").ensure_all(roster))
+    await asyncio.sleep(0.1)  # "a" made the three others and waits for "b"
+    assert not creating.done()
+    assert len(mine.users) == 3
+    theirs = await other.create_user(Privilege.BASIC)
+    await ports.user_ids.complete(UserMapping("user-2", theirs), "b")
+
+    provider_user_ids = await creating
+
+    assert provider_user_ids[2] == theirs
+    assert set(provider_user_ids) - {theirs} == set(mine.users)
+    assert await ports.user_ids.find_many([user.user_id for user in roster]) == {
+        user.user_id: UserMapping(user.user_id, provider_user_id)
+        for user, provider_user_id in zip(roster, provider_user_ids, strict=True)
+    }
+
+
+async def test_a_roster_slower_than_its_reservations_adopts_the_user_of_whoever_took_one_over(
+    ports: Ports, clock: FixedClock
+) -> None:
+    slow, quick = SlowProvider(seconds=0.3), QuickProvider()
+    roster = [WantedUser(f"user-{n}", Privilege.BASIC) for n in range(3)]
+    late = asyncio.create_task(instance(ports, slow, clock, "slow").ensure_all(roster))
+    await asyncio.sleep(0.1)  # "slow" holds the three reservations and waits for its provider
+    clock.advance(TTL)
+    winner = await instance(ports, quick, clock, "quick").ensure("user-1", Privilege.BASIC)
+
+    provider_user_ids = await late
+
+    assert provider_user_ids[1] == winner
+    assert len(slow.users) == 3  # one created too late and left unused
+    assert {provider_user_ids[0], provider_user_ids[2]} < set(slow.users)
+    assert (await ports.user_ids.find("user-1")) == UserMapping("user-1", winner)
+
+
+async def test_when_one_creation_of_a_roster_fails_the_others_are_kept_and_its_id_is_free_at_once(
+    ports: Ports, clock: FixedClock
+) -> None:
+    provider = InMemoryVideoProvider()
+    provider.fail_next("create_user")
+    roster = [WantedUser(f"user-{n}", Privilege.BASIC) for n in range(3)]
+    with pytest.raises(ProviderError):
+        await instance(ports, provider, clock, "a").ensure_all(roster)
+    assert len(provider.users) == 2
+    assert len(await ports.user_ids.find_many([user.user_id for user in roster])) == 2  # none is lost
+
+    again = await instance(ports, provider, clock, "b", max_wait=timedelta(0)).ensure_all(roster)
+
+    assert len(provider.users) == 3
+    assert set(again) == set(provider.users)

@@ -96,3 +96,52 @@ async def test_of_concurrent_reservations_exactly_one_is_granted(ports: Ports) -
     )
     assert outcomes.count(None) == 1
     assert all(isinstance(o, UserCreationInProgress) for o in outcomes if o is not None)
+
+
+async def test_a_batch_reserves_only_the_ids_without_any_row(ports: Ports) -> None:
+    user_ids = ports.user_ids
+    await map_user(user_ids, UserMapping("mapped", "kaleyra_1"))
+    await user_ids.reserve("held", "instance-b", now=T0, until=T0 + TTL)
+    await user_ids.reserve("ran-out", "instance-b", now=T0 - 2 * TTL, until=T0 - TTL)
+
+    reserved = await user_ids.reserve_new(
+        ["mapped", "held", "ran-out", "new-1", "new-2", "new-1"], "instance-a", now=T0, until=T0 + TTL
+    )
+
+    assert reserved == {"new-1", "new-2"}
+    with pytest.raises(UserCreationInProgress):  # new reservations keep others out like any other
+        await user_ids.reserve("new-1", "instance-b", now=T0, until=T0 + TTL)
+    with pytest.raises(UserCreationInProgress):  # the other owner's reservation is left as it was
+        await user_ids.reserve("held", "instance-a", now=T0, until=T0 + TTL)
+    assert await user_ids.reserve("mapped", "instance-a", now=T0, until=T0 + TTL) == UserMapping("mapped", "kaleyra_1")
+    assert await user_ids.reserve("ran-out", "instance-a", now=T0, until=T0 + TTL) is None  # `reserve` takes it over
+    assert await user_ids.reserve_new([], "instance-a", now=T0, until=T0 + TTL) == set()
+
+
+async def test_of_concurrent_batches_each_id_is_granted_to_exactly_one(ports: Ports) -> None:
+    owners = [f"instance-{n}" for n in range(4)]
+    batches = [[f"user-{(n + k) % 6}" for k in range(3)] for n in range(len(owners))]
+    granted = await asyncio.gather(
+        *(
+            ports.user_ids.reserve_new(batch, owner, now=T0, until=T0 + TTL)
+            for batch, owner in zip(batches, owners, strict=True)
+        )
+    )
+    for user in {user for batch in batches for user in batch}:
+        assert sum(user in ids for ids in granted) == 1, user
+
+
+async def test_a_batch_completion_completes_what_it_holds_and_names_what_was_taken_over(ports: Ports) -> None:
+    user_ids = ports.user_ids
+    assert await user_ids.reserve_new(["a", "b", "c"], "slow", now=T0, until=T0 + TTL) == {"a", "b", "c"}
+    assert await user_ids.reserve("b", "quick", now=T0 + TTL, until=T0 + 2 * TTL) is None  # "slow" let it run out
+    mine = [UserMapping("a", "kal_a", "Ann", ("patient",)), UserMapping("b", "kal_b"), UserMapping("c", "kal_c")]
+
+    assert await user_ids.complete_all(mine, "slow") == {"b"}
+
+    assert await user_ids.find_many(["a", "b", "c"]) == {"a": mine[0], "c": mine[2]}
+    await user_ids.complete(UserMapping("b", "kal_quick"), "quick")  # the reservation stayed the winner's
+    assert await user_ids.find("b") == UserMapping("b", "kal_quick")
+    assert await user_ids.complete_all([UserMapping("a", "kal_a2")], "slow") == {"a"}  # completed once, never again
+    assert await user_ids.find("a") == mine[0]
+    assert await user_ids.complete_all([], "slow") == set()

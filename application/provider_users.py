@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from functools import partial
 
 from application.dto import UserMapping
 from application.errors import ReservationLost, StoreUnavailable, UserCreationInProgress
@@ -75,50 +76,97 @@ class ProviderUsers:
         return provider_user_id
 
     async def ensure_all(self, wanted: Sequence[WantedUser]) -> list[str]:
-        """The provider user id of each, in order.
+        """The provider user id of each, in order, every one of them recorded in the map.
 
-        One look at the store finds those that exist. The others are reserved in one write, created side by side
-        and completed in one write: a roster of new people costs the same few store round trips whatever its size.
-        An id that cannot be reserved at once (someone holds it or mapped it meanwhile) goes through `reserve`.
+        A reservation taken over while its provider user was made (the provider took longer than the reservation
+        lasts) yields to whoever took it over: their provider user is the id's, and is returned.
         """
+        known, missing = await self._looked_up(wanted)
+        if missing:
+            async with self._holding(missing):
+                mine, others = await self._reserved(missing)
+                created = await self._create_reserved(mine)
+                lost = await self._complete(created)
+                known |= _by_id(mapping for mapping in created if mapping.received_user_id not in lost)
+                # Held by another creator, mapped meanwhile, or taken over while its provider user was made.
+                known |= await self._settle(others + [missing[user_id] for user_id in lost])
+        return [known[user.user_id] for user in wanted]
+
+    @asynccontextmanager
+    async def made(self, wanted: Sequence[WantedUser]) -> AsyncIterator[MadeUsers]:
+        """The provider user of each, made where missing, for the caller to use while they are being recorded.
+
+        Those just created are not in the map until `MadeUsers.recorded`, which the caller awaits before it stores
+        anything that refers to them, and which fails if one of them does not get there. Until then, the other
+        requests of this process for those ids wait. Whatever the caller does, they are recorded before it goes on.
+        """
+        known, missing = await self._looked_up(wanted)
+        if not missing:
+            yield MadeUsers([known[user.user_id] for user in wanted], None)
+            return
+        async with self._holding(missing):
+            mine, others = await self._reserved(missing)
+            created = await self._create_reserved(mine)
+            try:
+                known |= await self._settle(others)
+            except BaseException:
+                with suppress(StoreUnavailable):
+                    await self._complete(created)
+                raise
+            known |= _by_id(created)
+            users = MadeUsers([known[user.user_id] for user in wanted], partial(self._record, created))
+            try:
+                yield users
+            finally:
+                with suppress(UserCreationInProgress, StoreUnavailable):  # the caller heard of it, or raises its own
+                    await users.recorded()
+
+    async def _looked_up(self, wanted: Sequence[WantedUser]) -> tuple[dict[str, str], dict[str, WantedUser]]:
+        """One look at the store: the provider user ids it knows, by external id, and the users it does not know."""
         found = await self._user_ids.find_many({user.user_id for user in wanted})
-        provider_user_ids = {user_id: mapping.provider_user_id for user_id, mapping in found.items()}
+        known = {user_id: mapping.provider_user_id for user_id, mapping in found.items()}
         missing: dict[str, WantedUser] = {}
         for user in wanted:
-            if user.user_id not in provider_user_ids:
+            if user.user_id not in known:
                 missing.setdefault(user.user_id, user)  # one id twice in a roster: one provider user
-        if missing:
-            provider_user_ids |= await self._created(list(missing.values()))
-        return [provider_user_ids[user.user_id] for user in wanted]
+        return known, missing
 
-    async def _created(self, wanted: list[WantedUser]) -> dict[str, str]:
-        """The provider user ids of users the map did not know, by external id."""
+    @asynccontextmanager
+    async def _holding(self, wanted: dict[str, WantedUser]) -> AsyncIterator[None]:
         async with AsyncExitStack() as locks:
             # Always taken in one order, so two rosters sharing ids never hold one each of the other's locks.
-            for user in sorted(wanted, key=lambda user: user.user_id):
-                await locks.enter_async_context(self._locks.hold(user.user_id))
-            now = self._clock.now()
-            reserved = await self._user_ids.reserve_new(
-                [user.user_id for user in wanted], self._owner, now=now, until=now + self._reservation_ttl
-            )
-            created = await self._create_reserved([user for user in wanted if user.user_id in reserved])
-            others = [user for user in wanted if user.user_id not in created]
-            # Held by another creator, mapped meanwhile, or taken over while its provider user was made.
-            outcomes = await asyncio.gather(
-                *(self._reserve_and_create(_mapping_of(user), user.privilege) for user in others),
-                return_exceptions=True,  # every one is settled before the locks are let go
-            )
+            for user_id in sorted(wanted):
+                await locks.enter_async_context(self._locks.hold(user_id))
+            yield
+
+    async def _reserved(self, wanted: dict[str, WantedUser]) -> tuple[list[WantedUser], list[WantedUser]]:
+        """Reserve in one write the ids without any row: those now reserved, and the others (each to `_settle`)."""
+        now = self._clock.now()
+        reserved = await self._user_ids.reserve_new(
+            list(wanted), self._owner, now=now, until=now + self._reservation_ttl
+        )
+        return (
+            [user for user in wanted.values() if user.user_id in reserved],
+            [user for user in wanted.values() if user.user_id not in reserved],
+        )
+
+    async def _settle(self, wanted: Sequence[WantedUser]) -> dict[str, str]:
+        """The provider user ids of ids someone else holds or mapped meanwhile (or that were taken over), each
+        waited for, taken over or created through `reserve`; by external id."""
+        outcomes = await asyncio.gather(
+            *(self._reserve_and_create(_mapping_of(user), user.privilege) for user in wanted),
+            return_exceptions=True,  # every one is settled before the locks are let go
+        )
         _raise_first_failure(outcomes)
-        return created | {
-            user.user_id: outcome for user, outcome in zip(others, outcomes, strict=True) if isinstance(outcome, str)
+        return {
+            user.user_id: outcome for user, outcome in zip(wanted, outcomes, strict=True) if isinstance(outcome, str)
         }
 
-    async def _create_reserved(self, wanted: list[WantedUser]) -> dict[str, str]:
-        """Provider users for ids this owner has just reserved, completed in one write; by external id, those
-        completed. A reservation lost meanwhile (it ran out and was taken over) is left out: the caller starts
-        over for it. When a creation fails, the others are still completed, then the failure is raised."""
+    async def _create_reserved(self, wanted: list[WantedUser]) -> list[UserMapping]:
+        """Provider users for ids this owner has just reserved: the mappings to record. When a creation fails, the
+        others are recorded at once (in one write), then the failure is raised."""
         if not wanted:
-            return {}
+            return []
         try:
             outcomes = await asyncio.gather(
                 *(self._new_provider_user(user.privilege) for user in wanted), return_exceptions=True
@@ -131,19 +179,29 @@ class ProviderUsers:
             for user, outcome in zip(wanted, outcomes, strict=True)
             if isinstance(outcome, str)
         ]
-        await self._abandon(
-            [user.user_id for user, outcome in zip(wanted, outcomes, strict=True) if not isinstance(outcome, str)]
-        )
-        lost = await self._user_ids.complete_all(made, self._owner)
+        if len(made) < len(wanted):
+            await self._abandon(
+                [user.user_id for user, outcome in zip(wanted, outcomes, strict=True) if not isinstance(outcome, str)]
+            )
+            await self._complete(made)
+            _raise_first_failure(outcomes)
+        return made
+
+    async def _complete(self, created: list[UserMapping]) -> set[str]:
+        """Record the mappings of provider users just created, in one write; returns the ids whose reservation ran
+        out and was taken over meanwhile (another creator's provider user is theirs)."""
+        if not created:
+            return set()
+        lost = await self._user_ids.complete_all(created, self._owner)
         if lost:
             # The provider took longer than the reservation lasts and another creator took over: theirs wins.
             logger.warning(f"{len(lost)} provider user(s) created after their reservation ran out are left unused")
-        _raise_first_failure(outcomes)
-        return {
-            mapping.received_user_id: mapping.provider_user_id
-            for mapping in made
-            if mapping.received_user_id not in lost
-        }
+        return lost
+
+    async def _record(self, created: list[UserMapping]) -> None:
+        if await self._complete(created):
+            # Whoever called has already used ours; a retry finds the winner's.
+            raise UserCreationInProgress
 
     async def _new_provider_user(self, privilege: Privilege) -> str:
         async with self._creation_slots:
@@ -193,6 +251,29 @@ class ProviderUsers:
             logger.warning("a provider user was created after its reservation ran out and is left unused")
             return None
         return provider_user_id
+
+
+class MadeUsers:
+    """The provider user ids of a roster's users, in order; those just created are recorded by `recorded`."""
+
+    def __init__(self, provider_user_ids: list[str], record: Callable[[], Awaitable[None]] | None) -> None:
+        self.provider_user_ids = provider_user_ids
+        self._record = record
+        self._recording: asyncio.Future[None] | None = None
+
+    async def recorded(self) -> None:
+        """Once the users just created are in the map. Raises UserCreationInProgress when the reservation of one
+        of them was taken over meanwhile (another creator's provider user is that id's: a retry gets it), and
+        StoreUnavailable. Recording happens once: a second call has the first one's outcome."""
+        if self._record is None:
+            return
+        if self._recording is None:
+            self._recording = asyncio.ensure_future(self._record())
+        await self._recording
+
+
+def _by_id(mappings: Iterable[UserMapping]) -> dict[str, str]:
+    return {mapping.received_user_id: mapping.provider_user_id for mapping in mappings}
 
 
 def _mapping_of(user: WantedUser) -> UserMapping:

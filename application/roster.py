@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from application.dto import CallContext, ParticipantInput, RosterInput
 from application.identities import IdentifiedParticipant, ParticipantIdentities
-from application.provider_users import ProviderUsers, WantedUser
+from application.provider_users import MadeUsers, ProviderUsers, WantedUser
 from domain.participant_ids import check_participant_ids
 from domain.privileges import Privilege
 from domain.teleconsultation import Participant, check_roster
@@ -25,13 +27,18 @@ class RosterBuilder:
         self._provider_users = provider_users
 
     async def build(self, roster: RosterInput, context: CallContext) -> tuple[Participant, ...]:
-        check_participant_ids(given.user_id for given in roster.data)  # before anyone is looked up or created
-        identified = await self._identities.identify(roster, context)
-        check_roster(roster.number, identified)
-        provider_user_ids = await self._provider_users.ensure_all(
-            [WantedUser(p.resolved_user_id, p.privilege, p.full_name, p.groups) for p in identified]
-        )
+        """The roster's participants, every provider user recorded in the user-id map."""
+        identified = await self._identified(roster, context)
+        provider_user_ids = await self._provider_users.ensure_all([_wanted(p) for p in identified])
         return tuple(map(_with_provider_user, identified, provider_user_ids))
+
+    @asynccontextmanager
+    async def made(self, roster: RosterInput, context: CallContext) -> AsyncIterator[MadeRoster]:
+        """The roster's participants once their provider users exist, while those just created are recorded in
+        the user-id map (see `ProviderUsers.made`): what refers to them is stored only after `recorded`."""
+        identified = await self._identified(roster, context)
+        async with self._provider_users.made([_wanted(p) for p in identified]) as users:
+            yield MadeRoster(tuple(map(_with_provider_user, identified, users.provider_user_ids)), users)
 
     async def privileges_of(
         self, participants: Sequence[Participant], context: CallContext
@@ -46,6 +53,29 @@ class RosterBuilder:
             ),
         )
         return {p.user_id: (p.privilege, p.groups) for p in await self._identities.identify(roster, context)}
+
+    async def _identified(self, roster: RosterInput, context: CallContext) -> list[IdentifiedParticipant]:
+        check_participant_ids(given.user_id for given in roster.data)  # before anyone is looked up or created
+        identified = await self._identities.identify(roster, context)
+        check_roster(roster.number, identified)
+        return identified
+
+
+@dataclass(frozen=True, slots=True)
+class MadeRoster:
+    """Participants whose provider users exist; `recorded` once those just created are in the user-id map."""
+
+    participants: tuple[Participant, ...]
+    users: MadeUsers
+
+    async def recorded(self) -> None:
+        """Raises UserCreationInProgress when another creator's provider user became one participant's meanwhile
+        (a retry gets it), StoreUnavailable when the store failed."""
+        await self.users.recorded()
+
+
+def _wanted(participant: IdentifiedParticipant) -> WantedUser:
+    return WantedUser(participant.resolved_user_id, participant.privilege, participant.full_name, participant.groups)
 
 
 def _with_provider_user(participant: IdentifiedParticipant, provider_user_id: str) -> Participant:

@@ -65,6 +65,7 @@ from domain.duration_policy import DurationPolicy
 from domain.privileges import PrivilegePolicy
 from domain.teleconsultation import SchedulingRules
 from entrypoints.authorization import authorization_policy
+from entrypoints.change_follower import ChangeFollower
 from entrypoints.gateways import open_http_session, open_store
 from entrypoints.http.requester import RequesterReader, UserIdPathStep
 from entrypoints.http.routes import (
@@ -229,6 +230,15 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         ttl=settings.provided.room_details_cache,
         max_entries=settings.provided.teleconsultation_cache_size,
+    )
+    # Other instances' writes leave that cache as soon as the store tells of them (change streams), which the
+    # memory store, alone in its process, has no need of (None).
+    change_follower = providers.Singleton(
+        ChangeFollower,
+        changes=store.provided.changes,
+        cache=teleconsultations,
+        ttl=settings.provided.room_details_cache,
+        observer=metrics,
     )
     provider_name = providers.Callable(provider_name_of, video)
     directory = providers.Singleton(user_directory, settings.provided.identity, http_session)

@@ -20,6 +20,7 @@ from application.ports import (
     RetentionStore,
     RoomIndex,
     RoomIntents,
+    TeleconsultationChanges,
     TeleconsultationRepository,
     UserIdMap,
     WebhookDeliveries,
@@ -64,6 +65,11 @@ class Store(Protocol):
 
     @property
     def retention(self) -> RetentionStore: ...
+
+    @property
+    def changes(self) -> TeleconsultationChanges | None:
+        """Every instance's writes to teleconsultations, where the store can tell of them."""
+        ...
 
     async def ping(self) -> bool: ...
 

@@ -75,9 +75,11 @@ class MongoTeleconsultationChanges:
                     token = stream.resume_token
                     if change is not None:
                         listener.changed(str(change["documentKey"]["_id"]))
-                # A closed stream (the collection was dropped or renamed: an invalidate event) cannot be resumed.
+                # A closed stream (the collection was dropped or renamed: an invalidate event) cannot be resumed:
+                # a new one is opened, after a pause so that a stream closed at once every time is no busy loop.
                 token = None
                 listener.following(False)
+                delay = await self._wait(delay)
             except OperationFailure as error:
                 listener.following(False)
                 if error.code == CHANGE_STREAMS_UNSUPPORTED:

@@ -97,6 +97,9 @@ class ChangeFollower:
             try:
                 await changes.follow(self._listener)
             except Exception:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():  # asked to stop, whatever the feed raised meanwhile
+                    raise asyncio.CancelledError from None
                 # A bug must not end the service, nor leave the cache deaf for good: start again (the feed
                 # opens afresh, which forgets the whole cache).
                 logger.exception("following the store's changes failed unexpectedly; starting again")

@@ -81,6 +81,7 @@ class MongoTeleconsultationChanges:
                 listener.following(False)
                 delay = await self._wait(delay)
             except OperationFailure as error:
+                _unless_cancelled()
                 listener.following(False)
                 if error.code == CHANGE_STREAMS_UNSUPPORTED:
                     return
@@ -95,6 +96,7 @@ class MongoTeleconsultationChanges:
                 failing = self._log_failure(error, failing)
                 delay = await self._wait(delay)
             except PyMongoError as error:
+                _unless_cancelled()
                 listener.following(False)
                 if stream is not None and stream.resume_token is not None:
                     token = stream.resume_token
@@ -120,3 +122,11 @@ class MongoTeleconsultationChanges:
         # Closing kills the server's cursor: bounded, since the store may be down by then.
         with suppress(PyMongoError), pymongo.timeout(self._close_seconds):
             await stream.close()
+
+
+def _unless_cancelled() -> None:
+    """Raise CancelledError if this task was asked to stop: the driver, cancelled while it reconnects, can answer
+    with an error of its own instead, which must not be taken for a lost stream (the loop would never end)."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError

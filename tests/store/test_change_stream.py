@@ -60,7 +60,8 @@ async def following(store: MongoStore, listener: HeardChanges) -> AsyncIterator[
         yield task
     finally:
         task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        await asyncio.wait({task}, timeout=5)
+        assert task.done(), "following did not stop when cancelled"
 
 
 async def test_every_kind_of_write_is_told_by_id_once_the_stream_is_open(

@@ -61,6 +61,7 @@ class MongoTeleconsultationChanges:
         delay = self._backoff
         failing = False
         while True:
+            _unless_cancelled()
             stream: AsyncChangeStream[Any] | None = None
             try:
                 stream = await self._collection.watch(PIPELINE, resume_after=token)
@@ -72,6 +73,7 @@ class MongoTeleconsultationChanges:
                 failing, delay = False, self._backoff
                 while stream.alive:
                     change = await stream.try_next()
+                    _unless_cancelled()
                     token = stream.resume_token
                     if change is not None:
                         listener.changed(str(change["documentKey"]["_id"]))

@@ -61,6 +61,8 @@ async def following(store: MongoStore, listener: HeardChanges) -> AsyncIterator[
     finally:
         task.cancel()
         await asyncio.wait({task}, timeout=5)
+        if not task.done():
+            task.print_stack()
         assert task.done(), "following did not stop when cancelled"
 
 

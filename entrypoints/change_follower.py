@@ -15,7 +15,6 @@ from typing import Protocol
 
 from application.ports import TeleconsultationChanges
 from application.teleconsultation_cache import CachedTeleconsultations
-from entrypoints.background import in_background
 
 logger = logging.getLogger(__name__)
 
@@ -60,9 +59,10 @@ class ChangeFollower:
     """Runs `changes.follow` while the service runs, telling `cache`; started again if it fails.
 
     A failure is retried after `restart_seconds`, doubled after each failure in a row up to `max_restart_seconds`
-    (a failure after the feed was live again starts from `restart_seconds`). Without a feed (the memory store) or
-    without a cache (a zero `ttl`) nothing runs. Without change streams (a standalone MongoDB) one line says how
-    long other instances' writes may take to show, and nothing runs.
+    (a failure after the feed was live again starts from `restart_seconds`). Stopping waits `stop_seconds` at most
+    for the feed to let go. Without a feed (the memory store) or without a cache (a zero `ttl`) nothing runs.
+    Without change streams (a standalone MongoDB) one line says how long other instances' writes may take to
+    show, and nothing runs.
     """
 
     def __init__(
@@ -74,6 +74,7 @@ class ChangeFollower:
         observer: FollowerObserver | None = None,
         restart_seconds: float = 0.1,
         max_restart_seconds: float = 30.0,
+        stop_seconds: float = 2.0,
     ) -> None:
         self._changes = changes
         self._ttl = ttl
@@ -81,14 +82,23 @@ class ChangeFollower:
         self._listener = _CacheListener(cache, observer)
         self._restart = restart_seconds
         self._max_restart = max_restart_seconds
+        self._stop_seconds = stop_seconds
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
         if self._changes is None or not self._ttl:
             yield
             return
-        async with in_background(self._follow_forever(self._changes), "change-follower"):
+        task = asyncio.create_task(self._follow_forever(self._changes), name="change-follower")
+        try:
             yield
+        finally:
+            # Bounded: the driver, cancelled inside an operation, has been seen to take seconds to let go (once,
+            # under a loaded full test run), and a stopping service must not wait on its cache's helper.
+            task.cancel()
+            done, _ = await asyncio.wait({task}, timeout=self._stop_seconds)
+            if not done:
+                logger.warning("the change follower did not stop within %g s; leaving it", self._stop_seconds)
 
     async def _follow_forever(self, changes: TeleconsultationChanges) -> None:
         delay = self._restart

@@ -17,8 +17,9 @@ class FakeChangeFeed:
     store. An action that raises makes `follow` fail, as a bug would.
     """
 
-    def __init__(self, *, supported: bool = True) -> None:
+    def __init__(self, *, supported: bool = True, stubborn: bool = False) -> None:
         self.supported = supported
+        self.stubborn = stubborn  # ignores the first cancellation, as a driver caught mid-operation may
         self.follows = 0  # how many times `follow` was called
         self.opens = asyncio.Event()
         self.opens.set()
@@ -34,7 +35,14 @@ class FakeChangeFeed:
         listener.following(True)
         self.live.set()
         while True:
-            action = await self._actions.get()
+            try:
+                action = await self._actions.get()
+            except asyncio.CancelledError:
+                if not self.stubborn:
+                    raise
+                self.stubborn = False
+                await asyncio.sleep(3600)
+                raise
             try:
                 action(listener)
             finally:

@@ -236,3 +236,20 @@ async def test_the_follower_stops_with_the_service() -> None:
     async with following(h, feed):
         assert [t for t in asyncio.all_tasks() if t.get_name() == "change-follower"]
     assert not [t for t in asyncio.all_tasks() if t.get_name() == "change-follower" and not t.done()]
+
+
+async def test_a_feed_that_will_not_let_go_does_not_hold_up_the_service_stopping(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    feed = FakeChangeFeed(stubborn=True)
+    h, _ = harness(feed)
+    h.container.change_follower.add_kwargs(stop_seconds=0.1)  # the default (2 s) would only make the test slow
+    follower = h.container.change_follower()
+    started = asyncio.get_running_loop().time()
+    with caplog.at_level(logging.WARNING, logger="entrypoints"):
+        async with follower.running():
+            await asyncio.wait_for(feed.live.wait(), 1)
+    assert asyncio.get_running_loop().time() - started < 1
+    assert [r.getMessage() for r in caplog.records] == ["the change follower did not stop within 0.1 s; leaving it"]
+    for task in [t for t in asyncio.all_tasks() if t.get_name() == "change-follower"]:
+        task.cancel()  # the second cancellation ends it

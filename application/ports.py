@@ -69,6 +69,38 @@ class TeleconsultationRepository(Protocol):
         ...
 
 
+class ChangeListener(Protocol):
+    """What hears of the writes TeleconsultationChanges tells of (the teleconsultation cache, through the service)."""
+
+    def changed(self, teleconsultation_id: str) -> None:
+        """The teleconsultation was written (added, changed, trashed or removed), by whichever instance."""
+        ...
+
+    def missed(self) -> None:
+        """Writes before the ones told of from now on may have gone untold: anything read before may be stale."""
+        ...
+
+    def following(self, live: bool) -> None:
+        """Whether writes are being told of as they happen (False while the feed is lost and being resumed)."""
+        ...
+
+
+class TeleconsultationChanges(Protocol):
+    """The writes the store sees to teleconsultations, from every instance, told soon after they are made.
+
+    Where the store cannot tell of its writes, this port is not offered (None), or `follow` says so at once.
+    """
+
+    async def follow(self, listener: ChangeListener) -> None:
+        """Tell `listener` of each write until cancelled; returns only when the store offers no such feed.
+
+        `listener.missed()` comes first, once the feed is open (what was read before it opened is not covered),
+        and again whenever the feed was lost and could not be resumed where it stopped. A feed lost for a while
+        and resumed tells of the writes made meanwhile, late, and misses nothing.
+        """
+        ...
+
+
 class UserIdMap(Protocol):
     """External user id -> provider user id. Raises StoreUnavailable when the store cannot be used.
 

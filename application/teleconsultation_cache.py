@@ -3,7 +3,8 @@
 Why a cached teleconsultation is safe to show: links are shown only inside the immutable period, and inside it
 every change but a cancellation is refused. So a teleconsultation another instance changed can be stale in two
 ways only: before the window (its link is null anyway; only the roster could differ), and after a cancellation.
-Both last at most the time to live; this instance's own writes are seen at once.
+Both last at most the time to live; this instance's own writes are seen at once, and where the store tells of
+every instance's writes (TeleconsultationChanges, followed by the service), others' as soon as it tells.
 """
 
 from __future__ import annotations
@@ -43,7 +44,9 @@ class CachedTeleconsultations(TeleconsultationRepository):
       read still on its way (its callers get what it read; the next `get` reads the store again). A failed
       save (a concurrent change won, or the store failed) forgets it too: what another instance wrote is then
       read at once.
-    * Writes made by other instances are seen once the entry expires: within `ttl`.
+    * Writes made by other instances are seen once the entry expires: within `ttl`, whatever else happens; and
+      sooner when something that hears of them calls `forget` (one id) or `forget_all` (writes may have been
+      missed), which drop reads under way too.
     * Absent and trashed teleconsultations (NotFound) and store failures are not remembered.
     * Least recently used entries are dropped beyond `max_entries`. A zero `ttl` or `max_entries` turns the
       cache off.
@@ -111,7 +114,7 @@ class CachedTeleconsultations(TeleconsultationRepository):
         try:
             await self._repository.add(teleconsultation, events, actor_id=actor_id)
         finally:
-            self._forget(teleconsultation.id)
+            self.forget(teleconsultation.id)
 
     async def save(
         self, teleconsultation: Teleconsultation, events: Sequence[Event] = (), *, actor_id: str | None = None
@@ -119,16 +122,22 @@ class CachedTeleconsultations(TeleconsultationRepository):
         try:
             await self._repository.save(teleconsultation, events, actor_id=actor_id)
         finally:
-            self._forget(teleconsultation.id)
+            self.forget(teleconsultation.id)
 
     def _remember(self, teleconsultation_id: str, entry: _Entry) -> None:
         self._entries[teleconsultation_id] = entry
         while len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
 
-    def _forget(self, teleconsultation_id: str) -> None:
+    def forget(self, teleconsultation_id: str) -> None:
+        """The next `get` of this id reads the store; a read under way is not remembered."""
         self._entries.pop(teleconsultation_id, None)
         self._flights.pop(teleconsultation_id, None)
+
+    def forget_all(self) -> None:
+        """Every next `get` reads the store; no read under way is remembered."""
+        self._entries.clear()
+        self._flights.clear()
 
 
 def _retrieve_outcome(flight: asyncio.Task[Teleconsultation]) -> None:

@@ -46,6 +46,7 @@ from application.ports import (
     JoinLinks,
     SdkCredentialIssuer,
     SessionTranscriptions,
+    TeleconsultationChanges,
     UserDirectory,
     VideoProvider,
     WebhookDeliveries,
@@ -65,7 +66,8 @@ from domain.duration_policy import DurationPolicy
 from domain.privileges import PrivilegePolicy
 from domain.teleconsultation import SchedulingRules
 from entrypoints.authorization import authorization_policy
-from entrypoints.gateways import open_http_session, open_store
+from entrypoints.change_follower import ChangeFollower
+from entrypoints.gateways import Store, open_http_session, open_store
 from entrypoints.http.requester import RequesterReader, UserIdPathStep
 from entrypoints.http.routes import (
     audit_routes,
@@ -192,6 +194,11 @@ def retention_period(events: EventSettings) -> timedelta | None:
     return None if events.retention_days is None else timedelta(days=events.retention_days)
 
 
+def followed_changes(settings: Settings, store: Store) -> TeleconsultationChanges | None:
+    """The store's change feed when CACHE_CHANGE_STREAM asks for it (and the store has one), else none."""
+    return store.changes if settings.cache_change_stream else None
+
+
 def sweep_chore(name: str, work: Callable[[], Awaitable[object]]) -> Chore:
     return (name, work)
 
@@ -236,6 +243,15 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         ttl=settings.provided.room_details_cache,
         max_entries=settings.provided.teleconsultation_cache_size,
+    )
+    # Other instances' writes leave that cache as soon as the store tells of them (change streams), which the
+    # memory store, alone in its process, has no need of (None).
+    change_follower = providers.Singleton(
+        ChangeFollower,
+        changes=providers.Callable(followed_changes, settings, store),
+        cache=teleconsultations,
+        ttl=settings.provided.room_details_cache,
+        observer=metrics,
     )
     provider_name = providers.Callable(provider_name_of, video)
     directory = providers.Singleton(user_directory, settings.provided.identity, http_session)

@@ -21,6 +21,7 @@ from application.ports import (
     RoomIndex,
     RoomIntents,
     SharedRoomDetails,
+    TeleconsultationChanges,
     TeleconsultationRepository,
     UserIdMap,
     WebhookDeliveries,
@@ -68,6 +69,11 @@ class Store(Protocol):
 
     @property
     def room_details(self) -> SharedRoomDetails: ...
+
+    @property
+    def changes(self) -> TeleconsultationChanges | None:
+        """Every instance's writes to teleconsultations, where the store can tell of them."""
+        ...
 
     async def ping(self) -> bool: ...
 

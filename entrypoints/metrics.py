@@ -74,6 +74,29 @@ class ServiceMetrics:
             ["state"],
             registry=self.registry,
         )
+        self._change_stream_live = Gauge(
+            "teleconsultation_change_stream_live",
+            "1 while this process follows the store's change stream of teleconsultations, so that other instances' "
+            "writes leave its cache at once; 0 before it opens, while it is resumed, and without change streams.",
+            registry=self.registry,
+        )
+        self._change_stream_forgotten = Counter(
+            "teleconsultation_change_stream_forgotten",
+            "Teleconsultation ids the store's change stream told of (written by any instance), each forgotten by "
+            "this process's cache.",
+            registry=self.registry,
+        )
+        self._change_stream_gaps = Counter(
+            "teleconsultation_change_stream_gaps",
+            "Times the change stream was opened afresh (at start-up, or when it could not be resumed), each time "
+            "forgetting this process's whole cache.",
+            registry=self.registry,
+        )
+        self._change_stream_crashes = Counter(
+            "teleconsultation_change_stream_crashes",
+            "Times following the change stream failed unexpectedly and was started again (the error is logged).",
+            registry=self.registry,
+        )
         if circuit_breaker is not None:
             breaker = circuit_breaker
             self._circuit_open.labels(breaker.provider).set_function(
@@ -112,6 +135,18 @@ class ServiceMetrics:
     def webhook_deliveries(self, counts: dict[str, int]) -> None:
         for state in ("pending", "dead"):
             self._webhook_deliveries.labels(state).set(counts.get(state, 0))
+
+    def change_stream_live(self, live: bool) -> None:
+        self._change_stream_live.set(float(live))
+
+    def change_stream_forgot(self) -> None:
+        self._change_stream_forgotten.inc()
+
+    def change_stream_gap(self) -> None:
+        self._change_stream_gaps.inc()
+
+    def change_stream_crash(self) -> None:
+        self._change_stream_crashes.inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

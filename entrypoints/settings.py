@@ -143,6 +143,8 @@ class Settings:
     room_details_cache: timedelta = timedelta(seconds=2)  # zero: every read asks the provider
     # Teleconsultations remembered per process for `room_details_cache` (zero: every poll reads the store).
     teleconsultation_cache_size: int = 10_000
+    # Follow the store's change stream so that other instances' writes leave that cache at once (opt-in: README).
+    cache_change_stream: bool = False
     delete_uploads: bool = False
     recording_type: str = "none"
     transcription_max_bytes: int = 50_000_000
@@ -230,6 +232,7 @@ class Settings:
                 minimum=0,
                 maximum=MAX_TELECONSULTATION_CACHE_SIZE,
             ),
+            cache_change_stream=read.boolean("CACHE_CHANGE_STREAM", default.cache_change_stream),
             delete_uploads=read.boolean("TELECONSULTATION_DELETE_UPLOADS", default.delete_uploads),
             recording_type=recording,
             body_validation=read.choice("BODY_VALIDATION", BODY_VALIDATIONS, default.body_validation),

@@ -21,3 +21,10 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 async def embedded_server() -> AsyncIterator[EmbeddedMongoServer]:
     async with EmbeddedMongoServer(MEMORY) as server:
         yield server
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def standalone_server() -> AsyncIterator[EmbeddedMongoServer]:
+    """The embedded server presenting itself as a standalone mongod, which refuses change streams."""
+    async with EmbeddedMongoServer(MEMORY, standalone=True) as server:
+        yield server

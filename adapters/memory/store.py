@@ -13,7 +13,7 @@ from adapters.memory.repository import (
 from adapters.memory.room_details import InMemorySharedRoomDetails
 from adapters.memory.room_intents import InMemoryRoomIntents
 from adapters.memory.webhooks import InMemoryWebhookDeliveries
-from application.ports import Clock
+from application.ports import Clock, TeleconsultationChanges
 
 
 class InMemoryStore:
@@ -34,6 +34,8 @@ class InMemoryStore:
         self.intents = InMemoryRoomIntents()
         self.room_deletions = InMemoryRecordedRoomDeletions(self.teleconsultations)
         self.room_details = InMemorySharedRoomDetails()
+        # One process holds the store, so no other instance writes to it: nothing to follow.
+        self.changes: TeleconsultationChanges | None = None
 
     def date_writes(self, clock: Clock) -> None:
         """Date the writes by `clock` from now on, unless the store already has a clock."""

@@ -82,6 +82,9 @@ class EmbeddedMongoServer:
 
     `sync_on_commit` makes the server fsync its journal on every commit, whatever a write asks for; a write
     sent with `j: true` is fsynced before it is acknowledged either way. The journal itself is always on.
+
+    The server presents itself as a one-member replica set, so it offers change streams; a `standalone` one
+    presents itself as a standalone mongod and refuses them as one does (what tests of that case run on).
     """
 
     def __init__(
@@ -94,6 +97,7 @@ class EmbeddedMongoServer:
         cache_size: str = "256M",
         port: int = 0,
         sync_on_commit: bool = True,
+        standalone: bool = False,
     ) -> None:
         self.storage_path = None if os.fspath(storage_path) == MEMORY else Path(storage_path).resolve()
         self._host = host
@@ -102,6 +106,7 @@ class EmbeddedMongoServer:
         self._cache_size = cache_size
         self._wanted_port = port
         self._sync_on_commit = sync_on_commit
+        self._standalone = standalone
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
         self._log_start = 0
@@ -196,6 +201,7 @@ class EmbeddedMongoServer:
             *("--storage-path", MEMORY if self.storage_path is None else str(self.storage_path)),
             *("--log-level", "INFO", "--cache-size", self._cache_size),
             *(("--sync-on-commit",) if self._sync_on_commit else ()),
+            *(("--standalone",) if self._standalone else ()),
         ]
         environment = {name: value for name, value in os.environ.items() if name != _FAST_STORAGE_VARIABLE}
         try:

@@ -14,6 +14,7 @@ from pymongo import AsyncMongoClient, WriteConcern
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConfigurationError, PyMongoError, ServerSelectionTimeoutError
 
+from adapters.mongo.changes import MongoTeleconsultationChanges
 from adapters.mongo.cleanups import MongoPendingRoomCleanups
 from adapters.mongo.documents import BoundDocuments, bind_documents
 from adapters.mongo.errors import translate_store_errors
@@ -92,6 +93,8 @@ class MongoStore:
         unique_user_index: bool = False,
     ):
         self.teleconsultations = MongoTeleconsultationRepository(documents.teleconsultations, clock, privileges)
+        # Every instance's writes to them, where the server offers change streams (a replica set, mongos).
+        self.changes = MongoTeleconsultationChanges(documents.teleconsultations.get_pymongo_collection())
         # What `python -m entrypoints migrate` runs: the original's documents upgraded in place.
         self.migration = MongoLegacyMigration(documents, clock, privileges)
         # Without the unique index (the original's duplicates not resolved yet), reservations are checked after insert.

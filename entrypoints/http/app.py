@@ -87,18 +87,20 @@ def build_litestar_app(
 
 @asynccontextmanager
 async def running_app(container: Container) -> AsyncIterator[Litestar]:
-    """The resources opened, the graph resolved into a Litestar app, and the room sweeper running beside it."""
+    """The resources opened, the graph resolved into a Litestar app, and the room sweeper, the webhook pump and the
+    change follower running beside it."""
     async with opened_resources(container):
         routes = await resolved(container.routes)
         sweeper = await resolved(container.room_sweeper)
         pump = await resolved(container.webhook_pump)
+        follower = await resolved(container.change_follower)
         app = build_litestar_app(
             routes,
             container.metrics(),
             container.settings().body_validation,
             await resolved(container.journal),  # type: ignore[arg-type]
         )
-        async with sweeper.running(), pump.running():
+        async with sweeper.running(), pump.running(), follower.running():
             yield app
 
 

@@ -94,6 +94,7 @@ class Harness:
     retention_days: int | None = None
     # The teleconsultation cache lives as long as room details (so it is off by default too), for this many ids.
     teleconsultation_cache_size: int = 10_000
+    cache_change_stream: bool = False
 
     def __post_init__(self) -> None:
         if isinstance(self.store, InMemoryStore):
@@ -105,6 +106,7 @@ class Harness:
             immutable_period=self.immutable_period,
             room_details_cache=self.room_details_cache,
             teleconsultation_cache_size=self.teleconsultation_cache_size,
+            cache_change_stream=self.cache_change_stream,
             delete_uploads=self.delete_uploads_enabled,
             recording_type="manual" if self.records_calls else "none",
             transcription_max_bytes=self.transcription_max_bytes,

@@ -1,4 +1,5 @@
-"""`python -m entrypoints` with HTTP_WORKERS=2: one embedded store started by the parent for both workers."""
+"""`python -m entrypoints` with HTTP_WORKERS=2: one embedded store started by the parent for both workers, each
+worker following its change stream."""
 
 from __future__ import annotations
 
@@ -52,6 +53,9 @@ def test_two_workers_share_one_embedded_store_that_the_parent_starts_and_stops(t
         "HTTP_WORKERS": "2",
         "HTTP_PORT": str(port),
         "EMBEDDED_MONGO_DATA_DIR": str(tmp_path / "data"),
+        # Long, so that only each worker's change stream can show it what the other did in time.
+        "ROOM_DETAILS_CACHE_SECONDS": "30",
+        "CACHE_CHANGE_STREAM": "true",
     }
     log = tmp_path / "service.log"
     with log.open("wb") as output:
@@ -70,6 +74,14 @@ def test_two_workers_share_one_embedded_store_that_the_parent_starts_and_stops(t
             for _ in range(20):
                 with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as fresh:
                     assert fresh.get(path, headers={"miauserid": "pat-1"}).status_code == 200
+            assert client.delete(path).status_code == 204
+            # Both workers have it cached; each hears of the cancellation from the store within a second.
+            deadline, in_a_row = time.monotonic() + 1.0, 0
+            while in_a_row < 20:
+                with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as fresh:
+                    status = fresh.get(path, headers={"miauserid": "pat-1"}).status_code
+                assert status == 404 or (status == 200 and time.monotonic() < deadline), status
+                in_a_row = in_a_row + 1 if status == 404 else 0
         store = next(child for child in children(process.pid) if "secantusd" in command_line(child))
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0

@@ -1,15 +1,22 @@
-"""Two instances of the service on one MongoDB-wire store and one provider, as in a scaled deployment."""
+"""Two instances of the service on one MongoDB-wire store and one provider, as in a scaled deployment.
+
+The embedded store offers change streams, so each instance hears of the other's writes as they are made; on the
+store started as a standalone mongod (which refuses them) the cache's time to live is what bounds staleness.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
+import pytest
 
 from adapters.memory.clock import FixedClock
 from adapters.mongo.embedded import EmbeddedMongoServer
@@ -22,6 +29,7 @@ from tests.fakes.kaleyra_server import FakeKaleyraServer
 from tests.fakes.kaleyra_state import Fault
 from tests.http.builders import body, create, doctor, patient
 from tests.http.conftest import Client, kaleyra_settings, serve
+from tests.processes import eventually
 
 TTL = Settings().room_details_cache  # the default ROOM_DETAILS_CACHE_SECONDS, which the instances run with
 
@@ -37,7 +45,12 @@ class Instance:
 
 @asynccontextmanager
 async def two_instances(
-    fake: FakeKaleyraServer, server: EmbeddedMongoServer, clock: FixedClock
+    fake: FakeKaleyraServer,
+    server: EmbeddedMongoServer,
+    clock: FixedClock,
+    ttl: timedelta = TTL,
+    *,
+    change_stream: bool = False,
 ) -> AsyncIterator[tuple[Instance, Instance, MongoStore]]:
     database = f"test_{uuid.uuid4().hex}"
     settings: Settings = kaleyra_settings(
@@ -45,6 +58,8 @@ async def two_instances(
         store=StoreSettings(backend="mongo", mongodb_url=server.url, database=database),
         # Sweeps only when a test asks: the one at start-up finds nothing to do.
         reliability=ReliabilitySettings(sweep_interval_seconds=3600),
+        room_details_cache=ttl,
+        cache_change_stream=change_stream,
     )
     async with AsyncExitStack() as stack:
         instances = []
@@ -123,10 +138,10 @@ def members(answer: httpx.Response) -> list[str]:
     return [member["fullName"] for member in answer.json()["participantsBandyerCall"]]
 
 
-async def test_a_change_shows_at_once_where_it_was_made_and_within_the_cache_period_on_the_other_instance(
-    fake_kaleyra: FakeKaleyraServer, embedded_server: EmbeddedMongoServer, clock: FixedClock
+async def test_without_change_streams_a_change_shows_at_once_where_it_was_made_and_within_the_cache_period_elsewhere(
+    fake_kaleyra: FakeKaleyraServer, standalone_server: EmbeddedMongoServer, clock: FixedClock
 ) -> None:
-    async with two_instances(fake_kaleyra, embedded_server, clock) as (a, b, _):
+    async with two_instances(fake_kaleyra, standalone_server, clock, change_stream=True) as (a, b, _):
         room_id = await create(a.client, body(doctor(), patient()))
         path, headers = f"/teleconsultation/{room_id}", {"miauserid": "pat-1"}
         assert members(await a.client.get(path, headers=headers)) == ["Joe Smith", "Jane Doe"]
@@ -142,19 +157,94 @@ async def test_a_change_shows_at_once_where_it_was_made_and_within_the_cache_per
         assert members(await b.client.get(path, headers=headers)) == ["Joe Smith", "Jane Roe"]  # within the period
 
 
-async def test_a_cancellation_is_404_at_once_where_it_was_made_and_within_the_cache_period_on_the_other_instance(
+async def test_without_change_streams_a_cancellation_is_404_at_once_where_it_was_made_and_within_the_period_elsewhere(
+    fake_kaleyra: FakeKaleyraServer,
+    standalone_server: EmbeddedMongoServer,
+    clock: FixedClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.INFO, logger="entrypoints.change_follower"):
+        async with two_instances(fake_kaleyra, standalone_server, clock, change_stream=True) as (a, b, _):
+            await cancel_on_b_and_poll_a_until_the_ttl(a, b, clock)
+    said = [r.getMessage() for r in caplog.records if r.name == "entrypoints.change_follower"]
+    assert (
+        said
+        == ["the store offers no change streams: other instances' writes show within ROOM_DETAILS_CACHE_SECONDS (2 s)"]
+        * 2
+    )  # once per instance
+    assert live(a) == live(b) == 0
+
+
+async def cancel_on_b_and_poll_a_until_the_ttl(a: Instance, b: Instance, clock: FixedClock) -> None:
+    """A cancellation through B: 404 on B at once, on A once the entry's time to live ran out."""
+    room_id = await create(a.client, body(doctor(), patient()))
+    path, headers = f"/teleconsultation/{room_id}", {"miauserid": "pat-1"}
+    for instance in (a, b):
+        assert (await instance.client.get(path, headers=headers)).status_code == 200
+    assert (await b.client.delete(path)).status_code == 204
+
+    assert (await b.client.get(path, headers=headers)).status_code == 404  # at once
+    clock.advance(TTL - timedelta(milliseconds=1))
+    assert (await a.client.get(path, headers=headers)).status_code == 200  # still cached
+    clock.advance(timedelta(milliseconds=1))
+    answer = await a.client.get(path, headers=headers)
+    assert (answer.status_code, answer.json()) == (404, {"error": f"Room with id {room_id} not found on CRUD"})
+
+
+LONG_TTL = timedelta(seconds=30)
+BOUND = 1.0  # seconds: what a poll on A may lag a write through B by, with change streams
+
+
+def live(instance: Instance) -> float | None:
+    return instance.container.metrics().registry.get_sample_value("teleconsultation_change_stream_live")
+
+
+async def both_following(a: Instance, b: Instance) -> None:
+    await eventually(lambda: live(a) == live(b) == 1, seconds=5, what="both instances following the store")
+
+
+async def lag_until(check: Callable[[], Awaitable[bool]]) -> float:
+    """Seconds until `check()` holds (polled every 5 ms), failing past BOUND."""
+    started = time.perf_counter()
+    while not await check():
+        if time.perf_counter() - started > BOUND:
+            raise AssertionError(f"not seen within {BOUND:g} s")
+        await asyncio.sleep(0.005)
+    return time.perf_counter() - started
+
+
+async def test_with_change_streams_a_cancellation_through_b_is_404_on_a_within_a_second_under_a_long_ttl(
     fake_kaleyra: FakeKaleyraServer, embedded_server: EmbeddedMongoServer, clock: FixedClock
 ) -> None:
-    async with two_instances(fake_kaleyra, embedded_server, clock) as (a, b, _):
+    async with two_instances(fake_kaleyra, embedded_server, clock, ttl=LONG_TTL, change_stream=True) as (a, b, _):
+        await both_following(a, b)
         room_id = await create(a.client, body(doctor(), patient()))
         path, headers = f"/teleconsultation/{room_id}", {"miauserid": "pat-1"}
         for instance in (a, b):
             assert (await instance.client.get(path, headers=headers)).status_code == 200
         assert (await b.client.delete(path)).status_code == 204
 
-        assert (await b.client.get(path, headers=headers)).status_code == 404  # at once
-        clock.advance(TTL - timedelta(milliseconds=1))
-        assert (await a.client.get(path, headers=headers)).status_code == 200  # still cached
-        clock.advance(timedelta(milliseconds=1))
-        answer = await a.client.get(path, headers=headers)
-        assert (answer.status_code, answer.json()) == (404, {"error": f"Room with id {room_id} not found on CRUD"})
+        async def gone_on_a() -> bool:
+            return (await a.client.get(path, headers=headers)).status_code == 404
+
+        await lag_until(gone_on_a)  # the clock never moves: no entry expired
+        forgotten = a.container.metrics().registry.get_sample_value("teleconsultation_change_stream_forgotten_total")
+        assert (forgotten or 0) >= 1
+
+
+async def test_with_change_streams_a_roster_change_through_b_shows_on_a_within_a_second_under_a_long_ttl(
+    fake_kaleyra: FakeKaleyraServer, embedded_server: EmbeddedMongoServer, clock: FixedClock
+) -> None:
+    async with two_instances(fake_kaleyra, embedded_server, clock, ttl=LONG_TTL, change_stream=True) as (a, b, _):
+        await both_following(a, b)
+        room_id = await create(a.client, body(doctor(), patient()))
+        path, headers = f"/teleconsultation/{room_id}", {"miauserid": "pat-1"}
+        assert members(await a.client.get(path, headers=headers)) == ["Joe Smith", "Jane Doe"]
+        renamed = {**patient(), "fullName": "Jane Roe"}
+        patched = await b.client.patch(path, json={"participants": {"number": 2, "data": [doctor(), renamed]}})
+        assert patched.status_code == 204, patched.text
+
+        async def renamed_on_a() -> bool:
+            return members(await a.client.get(path, headers=headers)) == ["Joe Smith", "Jane Roe"]
+
+        await lag_until(renamed_on_a)

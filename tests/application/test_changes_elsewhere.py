@@ -87,15 +87,16 @@ def metric(metrics: ServiceMetrics, name: str) -> float | None:
 async def test_without_cache_change_stream_the_feed_is_not_followed_and_the_time_to_live_bounds_changes() -> None:
     feed = FakeChangeFeed()
     h, store = harness(feed, followed=False)
-    async with following(h, feed):
+    async with h.container.change_follower().running():
         teleconsultation_id = await h.create.execute(create_command(doctor(), patient()))
         assert await names(h, teleconsultation_id) == ["Joe Smith", "Jane Doe"]
         await rename_elsewhere(store, teleconsultation_id)
-        await feed.changed(teleconsultation_id)  # told, but nobody listens
+        await asyncio.sleep(0.01)
+        assert feed.follows == 0  # nobody follows the store's feed
+        assert not [t for t in asyncio.all_tasks() if t.get_name() == "change-follower"]
         assert await names(h, teleconsultation_id) == ["Joe Smith", "Jane Doe"]
         h.clock.advance(TTL)
         assert await names(h, teleconsultation_id) == ["Renamed", "Renamed"]
-        assert not [t for t in asyncio.all_tasks() if t.get_name() == "change-follower"]
 
 
 async def test_a_change_the_feed_tells_of_shows_on_the_next_poll_long_before_the_time_to_live() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Awaitable
 from typing import TypeVar
@@ -10,6 +11,7 @@ from adapters.memory.repository import InMemoryTeleconsultationRepository
 from adapters.memory.video_provider import InMemoryVideoProvider
 from application.dto import ProvisionedRoom, RoomDetails, RoomSpec
 from domain.privileges import Privilege
+from domain.teleconsultation import Teleconsultation
 
 T = TypeVar("T")
 
@@ -67,3 +69,23 @@ class IssuedIdsRepository(InMemoryTeleconsultationRepository):
         teleconsultation_id = await super().next_id()
         self.issued.append(teleconsultation_id)
         return teleconsultation_id
+
+
+class GatedRepository(InMemoryTeleconsultationRepository):
+    """Counts the reads that reach the store; while `gate` is cleared, reads wait after reading."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+        self.gate = asyncio.Event()
+        self.gate.set()
+
+    async def get(self, teleconsultation_id: str) -> Teleconsultation:
+        self.reads += 1
+        found = await super().get(teleconsultation_id)
+        await self.gate.wait()
+        return found
+
+    async def get_elsewhere(self, teleconsultation_id: str) -> Teleconsultation:
+        """A read by another instance: neither counted nor held at the gate."""
+        return await super().get(teleconsultation_id)

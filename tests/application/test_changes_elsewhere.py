@@ -15,37 +15,16 @@ from datetime import timedelta
 
 import pytest
 
-from adapters.memory.repository import InMemoryTeleconsultationRepository
 from adapters.memory.store import InMemoryStore
 from application.dto import Requester
 from application.errors import NotFound
-from domain.teleconsultation import Teleconsultation
 from entrypoints.metrics import ServiceMetrics
 from tests.application.change_feed import FakeChangeFeed
 from tests.application.harness import Harness, create_command, doctor, patient
+from tests.application.observed_fakes import GatedRepository
 
 TTL = timedelta(seconds=30)
 PATIENT = Requester(("pat-1",))
-
-
-class GatedRepository(InMemoryTeleconsultationRepository):
-    """Counts the reads that reach the store; while `gate` is cleared, reads wait after reading."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.reads = 0
-        self.gate = asyncio.Event()
-        self.gate.set()
-
-    async def get(self, teleconsultation_id: str) -> Teleconsultation:
-        self.reads += 1
-        found = await super().get(teleconsultation_id)
-        await self.gate.wait()
-        return found
-
-    async def get_elsewhere(self, teleconsultation_id: str) -> Teleconsultation:
-        """A read by another instance: neither counted nor held at the gate."""
-        return await super().get(teleconsultation_id)
 
 
 def harness(feed: FakeChangeFeed | None, *, followed: bool = True) -> tuple[Harness, GatedRepository]:

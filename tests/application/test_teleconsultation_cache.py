@@ -19,33 +19,17 @@ from application.dto import Requester
 from application.errors import NotFound
 from application.teleconsultation_cache import CachedTeleconsultations
 from application.update_teleconsultation import UpdateTeleconsultationCommand
-from domain.teleconsultation import Teleconsultation
 from tests.application.harness import Harness, create_command, doctor, patient, roster
+from tests.application.observed_fakes import GatedRepository
 from tests.builders import T0
 
 TTL = timedelta(seconds=2)
 PATIENT = Requester(("pat-1",))
 
 
-class CountedRepository(InMemoryTeleconsultationRepository):
-    """Counts the reads that reach the store; while `gate` is cleared, reads wait after reading."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.reads = 0
-        self.gate = asyncio.Event()
-        self.gate.set()
-
-    async def get(self, teleconsultation_id: str) -> Teleconsultation:
-        self.reads += 1
-        found = await super().get(teleconsultation_id)
-        await self.gate.wait()
-        return found
-
-
-def harness(**overrides: object) -> tuple[Harness, CountedRepository]:
+def harness(**overrides: object) -> tuple[Harness, GatedRepository]:
     store = InMemoryStore()
-    store.teleconsultations = counted = CountedRepository()
+    store.teleconsultations = counted = GatedRepository()
     options: dict[str, object] = {"room_details_cache": TTL, "immutable_period": timedelta(minutes=10)}
     return Harness(store=store, **{**options, **overrides}), counted  # type: ignore[arg-type]
 

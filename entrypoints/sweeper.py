@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from application.errors import ApplicationError
 from application.request_context import current_request_id
 from application.rooms import RoomKeeper
-from entrypoints.background import in_background
+from entrypoints.background import in_background, stop_if_cancelled
 
 logger = logging.getLogger(__name__)
 
@@ -102,4 +102,5 @@ class RoomSweeper:
     async def _sweep_forever(self) -> None:
         while True:
             await self.sweep_once()
+            stop_if_cancelled()
             await asyncio.sleep(self._interval)

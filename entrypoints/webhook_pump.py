@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager, suppress
 from application.errors import ApplicationError
 from application.request_context import current_request_id
 from application.webhooks import WebhookDeliverer, WebhookOutbox
-from entrypoints.background import in_background
+from entrypoints.background import in_background, stop_if_cancelled
 
 logger = logging.getLogger(__name__)
 
@@ -61,5 +61,6 @@ class WebhookPump:
         while True:
             self._outbox.queued.clear()
             await self.pump_once()
+            stop_if_cancelled()
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._outbox.queued.wait(), self._poll)

@@ -143,8 +143,8 @@ class Settings:
     room_details_cache: timedelta = timedelta(seconds=2)  # zero: every read asks the provider
     # Teleconsultations remembered per process for `room_details_cache` (zero: every poll reads the store).
     teleconsultation_cache_size: int = 10_000
-    # Follow the store's change stream so that other instances' writes leave that cache at once (opt-in: README).
-    cache_change_stream: bool = False
+    # Follow the store's change stream so that other instances' writes leave that cache at once.
+    cache_change_stream: bool = True
     delete_uploads: bool = False
     recording_type: str = "none"
     transcription_max_bytes: int = 50_000_000

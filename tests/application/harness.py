@@ -94,7 +94,7 @@ class Harness:
     retention_days: int | None = None
     # The teleconsultation cache lives as long as room details (so it is off by default too), for this many ids.
     teleconsultation_cache_size: int = 10_000
-    cache_change_stream: bool = False
+    cache_change_stream: bool = True
 
     def __post_init__(self) -> None:
         if isinstance(self.store, InMemoryStore):

@@ -121,6 +121,14 @@ class Journal:
             await listener(event)
         return new
 
+    async def record_all(self, events: Sequence[Event]) -> set[str]:
+        """Log several events in one store write, in their order (see `record`); the ids that were new."""
+        new = await self._log.append_all(events)
+        for event in events:
+            for listener in self._on_logged:
+                await listener(event)
+        return new
+
     async def known(self, event_id: str) -> bool:
         return await self._log.contains(event_id)
 
@@ -132,8 +140,7 @@ class Journal:
         """
         moved = 0
         for owner, events in await self._outbox.pending(teleconsultation_id, limit):
-            for event in events:
-                await self.record(event)
+            await self.record_all(events)
             await self._outbox.remove(owner, [event.id for event in events])
             moved += len(events)
         return moved

@@ -425,6 +425,11 @@ class EventLog(Protocol):
         """Add the event; False (and nothing written) when an event with its id is already logged."""
         ...
 
+    async def append_all(self, events: Sequence[Event]) -> set[str]:
+        """Add them, in their order, in one write; the ids of those that were not logged yet (the others are left
+        as they were)."""
+        ...
+
     async def contains(self, event_id: str) -> bool: ...
 
     async def query(self, query: EventQuery, limit: int, after: str | None = None) -> tuple[list[Event], str | None]:

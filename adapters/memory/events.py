@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from application.events import Event, EventQuery
@@ -32,6 +33,9 @@ class InMemoryEventLog(EventLog):
         )
         self._events[event.id] = (next(self._sequence), stored)
         return True
+
+    async def append_all(self, events: Sequence[Event]) -> set[str]:
+        return {event.id for event in events if await self.append(event)}
 
     async def contains(self, event_id: str) -> bool:
         await asyncio.sleep(0)

@@ -16,7 +16,7 @@ from typing import Any
 from beanie import Document
 from pydantic import BaseModel, ConfigDict, Field
 from pymongo import ASCENDING, DESCENDING, IndexModel
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from adapters.mongo.documents import TeleconsultationDocument
 from adapters.mongo.errors import translate_store_errors
@@ -32,6 +32,7 @@ PURGED = "personalDataRemovedAt"
 # process it follows the order of logging exactly (a change's events keep their order), across processes the time.
 _SEQUENCE = itertools.count()
 _PROCESS = secrets.token_hex(4)
+_DUPLICATE_KEY = 11000
 
 
 class EventFields(BaseModel):
@@ -95,6 +96,15 @@ def _from_entry(entry: dict[str, Any]) -> Event:
     )
 
 
+def _logged(event: Event) -> dict[str, Any]:
+    """An event as the log holds it, under its id, with its place in the log (`seq`)."""
+    at = as_bson_datetime(event.at)
+    seq = f"{int(at.timestamp() * 1000):013x}{next(_SEQUENCE):010x}{_PROCESS}"
+    document = {**outbox_entry(event), "_id": event.id, "seq": seq}
+    del document["id"]
+    return document
+
+
 class MongoEventLog(EventLog):
     def __init__(self, model: type[EventDocument]) -> None:
         self._model = model
@@ -118,16 +128,27 @@ class MongoEventLog(EventLog):
                 )
 
     async def append(self, event: Event) -> bool:
-        at = as_bson_datetime(event.at)
-        seq = f"{int(at.timestamp() * 1000):013x}{next(_SEQUENCE):010x}{_PROCESS}"
-        document = {**outbox_entry(event), "_id": event.id, "seq": seq}
-        del document["id"]
         with translate_store_errors():
             try:
-                await self._model.get_pymongo_collection().insert_one(document)
+                await self._model.get_pymongo_collection().insert_one(_logged(event))
             except DuplicateKeyError:
                 return False
         return True
+
+    async def append_all(self, events: Sequence[Event]) -> set[str]:
+        if not events:
+            return set()
+        documents = [_logged(event) for event in events]
+        new = {event.id for event in events}
+        with translate_store_errors():
+            try:
+                await self._model.get_pymongo_collection().insert_many(documents, ordered=False)
+            except BulkWriteError as error:
+                refused = error.details.get("writeErrors", [])
+                if error.details.get("writeConcernErrors") or any(e.get("code") != _DUPLICATE_KEY for e in refused):
+                    raise
+                new -= {str(documents[failure["index"]]["_id"]) for failure in refused}
+        return new
 
     async def contains(self, event_id: str) -> bool:
         with translate_store_errors():

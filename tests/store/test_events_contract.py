@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import pytest
@@ -63,6 +63,22 @@ async def test_an_event_is_logged_once_per_id_and_read_back_whole(event_ports: E
     events, cursor = await log.query(EventQuery(), 10)
     assert events == [event(1)]
     assert cursor is None
+
+
+async def test_events_logged_together_keep_their_order_and_leave_those_logged_before_as_they_were(
+    event_ports: EventPorts,
+) -> None:
+    log = event_ports.log
+    assert await log.append_all([]) == set()
+    first = event(1)
+    assert await log.append(first)
+    same_moment = [replace(event(n), at=T0 + timedelta(seconds=2)) for n in (2, 3, 4)]
+    again = replace(first, actor="someone-else")  # the same id: the log keeps what it holds
+    assert await log.append_all([same_moment[0], again, *same_moment[1:]]) == {"event-002", "event-003", "event-004"}
+    assert await log.append_all(same_moment) == set()
+    events, _ = await log.query(EventQuery(), 10)
+    assert [e.id for e in events] == ["event-004", "event-003", "event-002", "event-001"]
+    assert events[-1] == first
 
 
 async def test_pages_come_newest_first_and_follow_each_other_without_gaps(event_ports: EventPorts) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import atexit
 import fcntl
+import logging
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -32,6 +34,14 @@ _ALREADY_MANAGED = b"already being managed by another process"
 # SecantusDB's test suites switch its journal off with this variable; a child of ours must never inherit it.
 _FAST_STORAGE_VARIABLE = "SECANTUS_TEST_FAST_STORAGE"
 _TAIL_LINES = 20
+# The service that started a server, in the server's environment: how a later start tells the server of a service
+# that died (and is stopping) from that of a running one.
+_PARENT_VARIABLE = "TELECONSULTATION_EMBEDDED_STORE_PARENT"
+# struct flock on Linux (l_type, l_whence, l_start, l_len, l_pid), padded to the kernel's size.
+_FLOCK = "hhqqi4x"
+_LOCK_POLL_SECONDS = 0.1
+
+logger = logging.getLogger(__name__)
 
 # Runs in the child before exec: PR_SET_PDEATHSIG makes the kernel stop the server when we die,
 # however we die. It is armed in a tiny interpreter rather than in a Popen preexec_fn, which is
@@ -141,8 +151,8 @@ class EmbeddedMongoServer:
         if self._process is not None:
             raise EmbeddedServerError("the embedded server is already running")
         executable = _find_executable()
-        if self.storage_path is not None and _locked_by_another_process(self.storage_path):
-            raise EmbeddedDataDirectoryInUse(self.storage_path)
+        if self.storage_path is not None:
+            await self._wait_for_the_data_directory(self.storage_path)
         self._spawn(executable)
         try:
             self._port = await self._wait_until_listening()
@@ -188,6 +198,21 @@ class EmbeddedMongoServer:
                 writer.close()
                 await writer.wait_closed()
 
+    async def _wait_for_the_data_directory(self, storage_path: Path) -> None:
+        """Raises EmbeddedDataDirectoryInUse while another process's server holds the directory, except a server
+        of ours whose service died (`_orphaned`): a service restarted at once after a crash (by a supervisor) waits
+        for that one to stop, as long as a server of its own is given to stop (`stop_timeout`)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._stop_timeout
+        waited = False
+        while (holder := _lock_holder(storage_path)) is not None:
+            if not _orphaned(holder) or loop.time() >= deadline:
+                raise EmbeddedDataDirectoryInUse(storage_path)
+            if not waited:
+                logger.info("waiting for the embedded store of a stopped service to let go of its data directory")
+                waited = True
+            await asyncio.sleep(_LOCK_POLL_SECONDS)
+
     def _spawn(self, executable: str) -> None:
         # Deliberately synchronous and on the event loop's thread: PR_SET_PDEATHSIG fires when the
         # thread that forked the child ends, so forking from a worker thread would be unsafe.
@@ -204,6 +229,7 @@ class EmbeddedMongoServer:
             *(("--standalone",) if self._standalone else ()),
         ]
         environment = {name: value for name, value in os.environ.items() if name != _FAST_STORAGE_VARIABLE}
+        environment[_PARENT_VARIABLE] = str(os.getpid())
         try:
             self._process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
                 [sys.executable, "-I", "-c", _BOOTSTRAP, str(os.getpid()), executable, *arguments],
@@ -295,25 +321,38 @@ async def _exited(process: subprocess.Popen[bytes], seconds: float) -> bool:
     return True
 
 
-def _locked_by_another_process(storage_path: Path) -> bool:
-    """Whether a server (of any process) holds the data directory's WiredTiger lock right now.
+def _lock_holder(storage_path: Path) -> int | None:
+    """The process whose server holds the data directory's WiredTiger lock right now; None when none does.
 
-    A probe, not a claim: the lock is taken and released at once. POSIX record locks belong to the process, so
-    this only sees other processes' servers, which is what it is for (two servers of ours never share a path).
+    A probe, not a claim: F_GETLK only asks who would stand in the way of an exclusive lock. POSIX record locks
+    belong to the process, so this only sees other processes' servers, which is what it is for (two servers of ours
+    never share a path).
     """
     try:
         descriptor = os.open(storage_path / LOCK_FILE, os.O_RDWR)
     except OSError:
-        return False  # no server ever ran there, or we may not open it: the server's own start will tell
+        return None  # no server ever ran there, or we may not open it: the server's own start will tell
     try:
-        fcntl.lockf(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        wanted = struct.pack(_FLOCK, fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
+        lock_type, _, _, _, pid = struct.unpack(_FLOCK, fcntl.fcntl(descriptor, fcntl.F_GETLK, wanted))
     except OSError:
-        return True
-    else:
-        fcntl.lockf(descriptor, fcntl.LOCK_UN)
-        return False
+        return None
     finally:
         os.close(descriptor)
+    return None if lock_type == fcntl.F_UNLCK else pid
+
+
+def _orphaned(pid: int) -> bool:
+    """Whether the process is a server of ours whose service died: its parent is no longer the process that started
+    it (it was handed to init or to a subreaper, and PR_SET_PDEATHSIG is stopping it)."""
+    try:
+        environment = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False  # gone already (the next look finds the lock free), or not ours to look at
+    marker = f"{_PARENT_VARIABLE}=".encode()
+    started_by = next((entry[len(marker) :] for entry in environment if entry.startswith(marker)), None)
+    return started_by is not None and stat.rsplit(")", 1)[1].split()[1] != started_by.decode()
 
 
 def _find_executable() -> str:

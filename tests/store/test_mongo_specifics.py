@@ -354,6 +354,54 @@ def test_the_server_dies_with_the_process_that_started_it() -> None:
             os.kill(server_pid, signal.SIGKILL)
 
 
+async def test_a_start_right_after_a_killed_service_waits_for_its_server_and_finds_the_data(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    data = tmp_path / "data"
+    script = textwrap.dedent(
+        """
+        import asyncio, sys
+        from pymongo import AsyncMongoClient
+        from adapters.mongo.embedded import EmbeddedMongoServer
+        async def main():
+            async with EmbeddedMongoServer(sys.argv[1]) as server:
+                client = AsyncMongoClient(server.url)
+                await client.db.kept.insert_one({"_id": "written before the crash"})
+                print(server.pid, flush=True)
+                await asyncio.sleep(120)
+        asyncio.run(main())
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    dead = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, str(data), stdout=subprocess.PIPE, env=env, cwd=ROOT
+    )
+    assert dead.stdout is not None
+    orphan = int(await dead.stdout.readline())
+    dead.kill()  # SIGKILL: no atexit, no finally
+    await dead.wait()
+    caplog.set_level("INFO", logger="adapters.mongo.embedded")
+    try:
+        async with EmbeddedMongoServer(data) as server:  # what a supervisor restarting the service at once does
+            assert not is_running(orphan)
+            client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(server.url)
+            assert await client.db.kept.find_one() == {"_id": "written before the crash"}
+            await client.close()
+    finally:
+        if is_running(orphan):
+            os.kill(orphan, signal.SIGKILL)
+    assert "waiting for the embedded store of a stopped service to let go of its data directory" in caplog.messages
+
+
+async def test_a_server_of_a_running_service_is_refused_at_once(tmp_path: Path) -> None:
+    async with EmbeddedMongoServer(tmp_path, stop_timeout=30):
+        started = time.monotonic()
+        with pytest.raises(EmbeddedDataDirectoryInUse):
+            async with EmbeddedMongoServer(tmp_path, stop_timeout=30):
+                pass
+        assert time.monotonic() - started < 2
+
+
 texts = st.text(max_size=12)
 maybe_texts = st.none() | texts
 participants = st.builds(

@@ -34,6 +34,8 @@ def explain(error: BaseException, settings: Settings) -> StartupFailure:
 
     cause = _root_cause(error)
     store = settings.store
+    if isinstance(cause, EmbeddedDataDirectoryInUse) and cause.left_by_a_stopped_service is not None:
+        return StartupFailure(str(cause), EXIT_STORE_UNAVAILABLE)
     if isinstance(cause, EmbeddedDataDirectoryInUse):
         return StartupFailure(
             f"the embedded store's data directory {cause.directory} is in use by another process (another instance "

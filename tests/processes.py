@@ -5,8 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
+import sys
+import textwrap
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def pids_running(path: Path) -> list[int]:
@@ -56,3 +61,35 @@ async def eventually_async(
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"{what} did not happen within {seconds:g} s")
         await asyncio.sleep(0.02)
+
+
+KILLED_SERVICE = textwrap.dedent(
+    """
+    import asyncio, sys
+    from pymongo import AsyncMongoClient
+    from adapters.mongo.embedded import EmbeddedMongoServer
+    async def main():
+        async with EmbeddedMongoServer(sys.argv[1]) as server:
+            client = AsyncMongoClient(server.url)
+            await client.db.kept.insert_one({"_id": "written before the crash"})
+            print(server.pid, flush=True)
+            await asyncio.sleep(120)
+    asyncio.run(main())
+    """
+)
+
+
+async def store_of_a_killed_service(data: Path, *, hung: bool = False) -> int:
+    """Starts a service-like process on `data` and SIGKILLs it (no atexit, no finally); returns its store's pid.
+    A `hung` store is stopped (SIGSTOP) first, so that it cannot act on its parent's death."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    service = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", KILLED_SERVICE, str(data), stdout=subprocess.PIPE, env=env, cwd=ROOT
+    )
+    assert service.stdout is not None
+    store = int(await service.stdout.readline())
+    if hung:
+        os.kill(store, signal.SIGSTOP)
+    service.kill()
+    await service.wait()
+    return store

@@ -71,14 +71,23 @@ class EmbeddedServerError(StoreUnavailable):
 
 
 class EmbeddedDataDirectoryInUse(EmbeddedServerError):
-    """Another process (most often a running service) has the data directory open: only one may."""
+    """Another process (most often a running service) has the data directory open: only one may.
 
-    def __init__(self, directory: Path) -> None:
-        super().__init__(
-            f"the embedded store's data directory {directory} is in use by another process (a running "
-            f"service?): stop it, or set {DATA_DIR_VARIABLE} to another directory"
-        )
+    `left_by_a_stopped_service` names the holder when it is the store of a service that died and it did not stop
+    while we waited for it (a hung process, to be stopped by hand).
+    """
+
+    def __init__(self, directory: Path, left_by_a_stopped_service: int | None = None) -> None:
+        if left_by_a_stopped_service is None:
+            reason = f"is in use by another process (a running service?): stop it, or set {DATA_DIR_VARIABLE}"
+        else:
+            reason = (
+                f"is still held by process {left_by_a_stopped_service}, the store of a service that stopped: stop "
+                f"that process, or set {DATA_DIR_VARIABLE}"
+            )
+        super().__init__(f"the embedded store's data directory {directory} {reason} to another directory")
         self.directory = directory
+        self.left_by_a_stopped_service = left_by_a_stopped_service
 
 
 class EmbeddedMongoServer:
@@ -206,8 +215,10 @@ class EmbeddedMongoServer:
         deadline = loop.time() + self._stop_timeout
         waited = False
         while (holder := _lock_holder(storage_path)) is not None:
-            if not _orphaned(holder) or loop.time() >= deadline:
+            if not _orphaned(holder):
                 raise EmbeddedDataDirectoryInUse(storage_path)
+            if loop.time() >= deadline:
+                raise EmbeddedDataDirectoryInUse(storage_path, left_by_a_stopped_service=holder)
             if not waited:
                 logger.info("waiting for the embedded store of a stopped service to let go of its data directory")
                 waited = True

@@ -36,6 +36,7 @@ from domain.duration_policy import Schedule
 from domain.privileges import Privilege
 from domain.teleconsultation import Participant, Teleconsultation
 from tests.builders import T0
+from tests.processes import store_of_a_killed_service
 from tests.store.conftest import TELECONSULTATIONS, USER_MAP, MongoTarget, RawDatabase, add_one, map_user
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -358,28 +359,7 @@ async def test_a_start_right_after_a_killed_service_waits_for_its_server_and_fin
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     data = tmp_path / "data"
-    script = textwrap.dedent(
-        """
-        import asyncio, sys
-        from pymongo import AsyncMongoClient
-        from adapters.mongo.embedded import EmbeddedMongoServer
-        async def main():
-            async with EmbeddedMongoServer(sys.argv[1]) as server:
-                client = AsyncMongoClient(server.url)
-                await client.db.kept.insert_one({"_id": "written before the crash"})
-                print(server.pid, flush=True)
-                await asyncio.sleep(120)
-        asyncio.run(main())
-        """
-    )
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    dead = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", script, str(data), stdout=subprocess.PIPE, env=env, cwd=ROOT
-    )
-    assert dead.stdout is not None
-    orphan = int(await dead.stdout.readline())
-    dead.kill()  # SIGKILL: no atexit, no finally
-    await dead.wait()
+    orphan = await store_of_a_killed_service(data)
     caplog.set_level("INFO", logger="adapters.mongo.embedded")
     try:
         async with EmbeddedMongoServer(data) as server:  # what a supervisor restarting the service at once does
@@ -391,6 +371,24 @@ async def test_a_start_right_after_a_killed_service_waits_for_its_server_and_fin
         if is_running(orphan):
             os.kill(orphan, signal.SIGKILL)
     assert "waiting for the embedded store of a stopped service to let go of its data directory" in caplog.messages
+
+
+async def test_a_store_left_hung_by_a_killed_service_is_named_once_the_wait_is_over(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    hung = await store_of_a_killed_service(data, hung=True)
+    try:
+        started = time.monotonic()
+        with pytest.raises(EmbeddedDataDirectoryInUse) as failure:
+            async with EmbeddedMongoServer(data, stop_timeout=1):
+                pass
+        assert 1 <= time.monotonic() - started < 5
+        assert failure.value.left_by_a_stopped_service == hung
+        assert str(failure.value) == (
+            f"the embedded store's data directory {data} is still held by process {hung}, the store of a service "
+            "that stopped: stop that process, or set EMBEDDED_MONGO_DATA_DIR to another directory"
+        )
+    finally:
+        os.kill(hung, signal.SIGKILL)
 
 
 async def test_a_server_of_a_running_service_is_refused_at_once(tmp_path: Path) -> None:

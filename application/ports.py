@@ -426,8 +426,8 @@ class EventLog(Protocol):
         ...
 
     async def append_all(self, events: Sequence[Event]) -> set[str]:
-        """Add them, in their order, in one write; the ids of those that were not logged yet (the others are left
-        as they were)."""
+        """Add them in their order (one write when none is logged yet): each is placed after those before it, and
+        one already logged is left as it was. Returns the ids of those that were not logged yet."""
         ...
 
     async def contains(self, event_id: str) -> bool: ...

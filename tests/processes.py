@@ -86,10 +86,13 @@ async def store_of_a_killed_service(data: Path, *, hung: bool = False) -> int:
     service = await asyncio.create_subprocess_exec(
         sys.executable, "-c", KILLED_SERVICE, str(data), stdout=subprocess.PIPE, env=env, cwd=ROOT
     )
-    assert service.stdout is not None
-    store = int(await service.stdout.readline())
-    if hung:
-        os.kill(store, signal.SIGSTOP)
-    service.kill()
-    await service.wait()
+    try:
+        assert service.stdout is not None
+        async with asyncio.timeout(30):
+            store = int(await service.stdout.readline())
+        if hung:
+            os.kill(store, signal.SIGSTOP)
+    finally:
+        service.kill()
+        await service.wait()
     return store

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 from contextlib import suppress
+from enum import Enum
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -31,11 +32,12 @@ LOCK_FILE = "WiredTiger.lock"
 DATA_DIR_VARIABLE = "EMBEDDED_MONGO_DATA_DIR"
 _LISTENING = re.compile(rb"secantus listening on (\S+):(\d+)")
 _ALREADY_MANAGED = b"already being managed by another process"
-# SecantusDB's test suites switch its journal off with this variable; a child of ours must never inherit it.
-_FAST_STORAGE_VARIABLE = "SECANTUS_TEST_FAST_STORAGE"
+# The server's whole environment, besides _PARENT_VARIABLE (never, say, SecantusDB's SECANTUS_TEST_FAST_STORAGE,
+# which switches its journal off).
+_PASSED_TO_THE_SERVER = ("PATH", "HOME", "TMPDIR", "TZ", "LANG", "LC_ALL", "LC_CTYPE")
 _TAIL_LINES = 20
-# The service that started a server, in the server's environment: how a later start tells the server of a service
-# that died (and is stopping) from that of a running one.
+# The service that started a server (pid namespace and pid), in the server's environment: how a later start tells
+# the server of a service that died (and is stopping) from that of a running one.
 _PARENT_VARIABLE = "TELECONSULTATION_EMBEDDED_STORE_PARENT"
 # struct flock on Linux (l_type, l_whence, l_start, l_len, l_pid), padded to the kernel's size.
 _FLOCK = "hhqqi4x"
@@ -209,17 +211,18 @@ class EmbeddedMongoServer:
 
     async def _wait_for_the_data_directory(self, storage_path: Path) -> None:
         """Raises EmbeddedDataDirectoryInUse while another process's server holds the directory, except a server
-        of ours whose service died (`_orphaned`): a service restarted at once after a crash (by a supervisor) waits
+        of ours whose service died (`_holder_state`): a service restarted at once after a crash (by a supervisor) waits
         for that one to stop, as long as a server of its own is given to stop (`stop_timeout`)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._stop_timeout
         waited = False
         while (holder := _lock_holder(storage_path)) is not None:
-            if not _orphaned(holder):
+            state = _holder_state(holder)
+            if state is _Holder.RUNNING:
                 raise EmbeddedDataDirectoryInUse(storage_path)
             if loop.time() >= deadline:
                 raise EmbeddedDataDirectoryInUse(storage_path, left_by_a_stopped_service=holder)
-            if not waited:
+            if state is _Holder.STOPPING and not waited:
                 logger.info("waiting for the embedded store of a stopped service to let go of its data directory")
                 waited = True
             await asyncio.sleep(_LOCK_POLL_SECONDS)
@@ -239,8 +242,9 @@ class EmbeddedMongoServer:
             *(("--sync-on-commit",) if self._sync_on_commit else ()),
             *(("--standalone",) if self._standalone else ()),
         ]
-        environment = {name: value for name, value in os.environ.items() if name != _FAST_STORAGE_VARIABLE}
-        environment[_PARENT_VARIABLE] = str(os.getpid())
+        # Only what a process needs to run: the service's secrets (provider keys, webhook secrets) stay out of it.
+        environment = {name: os.environ[name] for name in _PASSED_TO_THE_SERVER if name in os.environ}
+        environment[_PARENT_VARIABLE] = _parent_mark()
         try:
             self._process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
                 [sys.executable, "-I", "-c", _BOOTSTRAP, str(os.getpid()), executable, *arguments],
@@ -353,17 +357,45 @@ def _lock_holder(storage_path: Path) -> int | None:
     return None if lock_type == fcntl.F_UNLCK else pid
 
 
-def _orphaned(pid: int) -> bool:
-    """Whether the process is a server of ours whose service died: its parent is no longer the process that started
-    it (it was handed to init or to a subreaper, and PR_SET_PDEATHSIG is stopping it)."""
+class _Holder(Enum):
+    STOPPING = "the server of a service of ours that died: PR_SET_PDEATHSIG is stopping it"
+    EXITING = "gone, or on its way out: the lock is about to go"
+    RUNNING = "the server of a running service, or a process that is not ours to judge"
+
+
+def _holder_state(pid: int) -> _Holder:
+    """A server of ours whose service died is one whose parent is no longer the process that started it (it was
+    handed to init or to a subreaper); the service it names must be in our pid namespace for its pid to compare."""
     try:
-        environment = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        environment = Path(f"/proc/{pid}/environ").read_bytes()
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except (FileNotFoundError, ProcessLookupError):
+        return _Holder.EXITING
     except OSError:
-        return False  # gone already (the next look finds the lock free), or not ours to look at
+        return _Holder.RUNNING
+    fields = stat.rsplit(b")", 1)[1].split()
+    if not environment or fields[0] in (b"Z", b"X"):  # an exiting process has no memory left to show
+        return _Holder.EXITING
     marker = f"{_PARENT_VARIABLE}=".encode()
-    started_by = next((entry[len(marker) :] for entry in environment if entry.startswith(marker)), None)
-    return started_by is not None and stat.rsplit(")", 1)[1].split()[1] != started_by.decode()
+    started_by = next((entry[len(marker) :] for entry in environment.split(b"\0") if entry.startswith(marker)), None)
+    if started_by is None:
+        return _Holder.RUNNING
+    namespace, _, parent = started_by.rpartition(b"/")
+    if namespace != _pid_namespace().encode() or fields[1] == parent:
+        return _Holder.RUNNING
+    return _Holder.STOPPING
+
+
+def _parent_mark() -> str:
+    """This process as the server's environment names it: pid namespace and pid."""
+    return f"{_pid_namespace()}/{os.getpid()}"
+
+
+def _pid_namespace() -> str:
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return "unknown"
 
 
 def _find_executable() -> str:

@@ -32,7 +32,7 @@ PURGED = "personalDataRemovedAt"
 # process it follows the order of logging exactly (a change's events keep their order), across processes the time.
 _SEQUENCE = itertools.count()
 _PROCESS = secrets.token_hex(4)
-_DUPLICATE_KEY = 11000
+_DUPLICATE_KEYS = frozenset({11000, 11001, 12582})  # what pymongo counts as a DuplicateKeyError
 
 
 class EventFields(BaseModel):
@@ -136,19 +136,30 @@ class MongoEventLog(EventLog):
         return True
 
     async def append_all(self, events: Sequence[Event]) -> set[str]:
-        if not events:
-            return set()
-        documents = [_logged(event) for event in events]
-        new = {event.id for event in events}
+        """One ordered insert; an event already logged stops it, and the rest is sent again with places taken after
+        that event's: so an event is only ever logged after those before it, by whichever relay (two relays of one
+        teleconsultation at once included), and its place follows theirs."""
+        logged: set[str] = set()
+        waiting = list(events)
+        collection = self._model.get_pymongo_collection()
         with translate_store_errors():
-            try:
-                await self._model.get_pymongo_collection().insert_many(documents, ordered=False)
-            except BulkWriteError as error:
-                refused = error.details.get("writeErrors", [])
-                if error.details.get("writeConcernErrors") or any(e.get("code") != _DUPLICATE_KEY for e in refused):
-                    raise
-                new -= {str(documents[failure["index"]]["_id"]) for failure in refused}
-        return new
+            while waiting:
+                try:
+                    await collection.insert_many([_logged(event) for event in waiting], ordered=True)
+                except BulkWriteError as error:
+                    refused = error.details.get("writeErrors", [])
+                    if error.details.get("writeConcernErrors") or len(refused) != 1:
+                        raise
+                    (failure,) = refused
+                    if failure.get("code") not in _DUPLICATE_KEYS:
+                        raise
+                    stopped_at = failure["index"]
+                    logged.update(event.id for event in waiting[:stopped_at])
+                    waiting = waiting[stopped_at + 1 :]
+                else:
+                    logged.update(event.id for event in waiting)
+                    waiting = []
+        return logged
 
     async def contains(self, event_id: str) -> bool:
         with translate_store_errors():

@@ -24,19 +24,22 @@ from bson.codec_options import CodecOptions
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pymongo import AsyncMongoClient
+from pymongo.errors import BulkWriteError
 
 from adapters.memory.clock import FixedClock
 from adapters.mongo.documents import WRITER_ID, BoundDocuments, bind_documents
 from adapters.mongo.embedded import MEMORY, EmbeddedDataDirectoryInUse, EmbeddedMongoServer, EmbeddedServerError
+from adapters.mongo.events import MongoEventLog
 from adapters.mongo.lifecycle import MongoStore, MongoTimeouts, open_mongo_store
 from adapters.mongo.mapping import to_document, to_domain
 from application.dto import UserMapping
 from application.errors import StoredDocumentUnreadable, StoreUnavailable
+from application.events import Event
 from domain.duration_policy import Schedule
 from domain.privileges import Privilege
 from domain.teleconsultation import Participant, Teleconsultation
 from tests.builders import T0
-from tests.processes import store_of_a_killed_service
+from tests.processes import eventually, store_of_a_killed_service
 from tests.store.conftest import TELECONSULTATIONS, USER_MAP, MongoTarget, RawDatabase, add_one, map_user
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -264,6 +267,10 @@ async def lose_the_server() -> None:
         assert not await store.ping()
 
 
+def environment_names(pid: int) -> set[bytes]:
+    return {entry.split(b"=", 1)[0] for entry in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")}
+
+
 def is_running(pid: int) -> bool:
     """Whether the process exists and is not a zombie (a container's init may never reap it)."""
     try:
@@ -359,18 +366,28 @@ async def test_a_start_right_after_a_killed_service_waits_for_its_server_and_fin
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     data = tmp_path / "data"
-    orphan = await store_of_a_killed_service(data)
+    waiting = "waiting for the embedded store of a stopped service to let go of its data directory"
     caplog.set_level("INFO", logger="adapters.mongo.embedded")
-    try:
+    # Held stopped until the new start is seen waiting for it, then gone: the moment it lets go is the test's.
+    orphan = await store_of_a_killed_service(data, hung=True)
+
+    async def restarted() -> dict[str, Any] | None:
         async with EmbeddedMongoServer(data) as server:  # what a supervisor restarting the service at once does
-            assert not is_running(orphan)
             client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(server.url)
-            assert await client.db.kept.find_one() == {"_id": "written before the crash"}
-            await client.close()
+            try:
+                return await client.db.kept.find_one()
+            finally:
+                await client.close()
+
+    try:
+        restart = asyncio.create_task(restarted())
+        await eventually(lambda: waiting in caplog.messages, what="the wait for the killed service's store")
+        assert not restart.done()
+        os.kill(orphan, signal.SIGKILL)
+        assert await restart == {"_id": "written before the crash"}
     finally:
         if is_running(orphan):
             os.kill(orphan, signal.SIGKILL)
-    assert "waiting for the embedded store of a stopped service to let go of its data directory" in caplog.messages
 
 
 async def test_a_store_left_hung_by_a_killed_service_is_named_once_the_wait_is_over(tmp_path: Path) -> None:
@@ -391,13 +408,33 @@ async def test_a_store_left_hung_by_a_killed_service_is_named_once_the_wait_is_o
         os.kill(hung, signal.SIGKILL)
 
 
-async def test_a_server_of_a_running_service_is_refused_at_once(tmp_path: Path) -> None:
+async def test_a_server_of_a_running_service_is_refused_at_once_without_starting_another(tmp_path: Path) -> None:
     async with EmbeddedMongoServer(tmp_path, stop_timeout=30):
+        second = EmbeddedMongoServer(tmp_path, stop_timeout=30)
+
+        def spawn(executable: str) -> None:
+            raise AssertionError("a second server was started on a data directory in use")
+
+        second._spawn = spawn  # type: ignore[method-assign]
         started = time.monotonic()
-        with pytest.raises(EmbeddedDataDirectoryInUse):
-            async with EmbeddedMongoServer(tmp_path, stop_timeout=30):
+        with pytest.raises(EmbeddedDataDirectoryInUse) as refused:
+            async with second:
                 pass
         assert time.monotonic() - started < 2
+        assert refused.value.left_by_a_stopped_service is None
+
+
+async def test_the_server_gets_none_of_the_services_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BANDYER_API_SECRET_KEY", "kaleyra-s3cret")
+    monkeypatch.setenv("WEBHOOK_SECRET", "whsec_s3cret")
+    monkeypatch.setenv("SECANTUS_TEST_FAST_STORAGE", "1")  # would switch the server's journal off
+    async with EmbeddedMongoServer(tmp_path) as server:
+        assert server.pid is not None
+        names = environment_names(server.pid)
+    assert b"BANDYER_API_SECRET_KEY" not in names
+    assert b"WEBHOOK_SECRET" not in names
+    assert b"SECANTUS_TEST_FAST_STORAGE" not in names
+    assert b"PATH" in names
 
 
 texts = st.text(max_size=12)
@@ -458,3 +495,34 @@ async def test_mapping_round_trips_through_bson(
         bson.encode(document.model_dump(by_alias=True)), codec_options=CodecOptions(tz_aware=True, tzinfo=UTC)
     )
     assert to_domain(model.model_validate(stored)) == teleconsultation
+
+
+class RefusingEvents:
+    """A collection whose inserts the server refuses the way `failure` says."""
+
+    def __init__(self, failure: dict[str, Any]) -> None:
+        self._failure = failure
+
+    async def insert_many(self, documents: list[dict[str, Any]], *, ordered: bool) -> None:
+        raise BulkWriteError({"writeErrors": [], "writeConcernErrors": [], **self._failure})
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        {"writeErrors": [{"index": 0, "code": 121, "errmsg": "Document failed validation: Jane Doe"}]},
+        {"writeConcernErrors": [{"code": 64, "errmsg": "waiting for replication timed out"}]},
+    ],
+)
+async def test_events_the_server_refuses_are_store_unavailable_without_quoting_them(failure: dict[str, Any]) -> None:
+    class RefusingModel:
+        @staticmethod
+        def get_pymongo_collection() -> RefusingEvents:
+            return RefusingEvents(failure)
+
+    log = MongoEventLog(RefusingModel)  # type: ignore[arg-type]
+    event = Event("event-1", T0, "teleconsultation.created", "a" * 24, "Jane Doe", "success", "req-1")
+    with pytest.raises(StoreUnavailable) as refused:
+        await log.append_all([event])
+    assert "Jane Doe" not in str(refused.value)
+    assert refused.value.__cause__ is None

@@ -341,8 +341,11 @@ def _lock_holder(storage_path: Path) -> int | None:
 
     A probe, not a claim: F_GETLK only asks who would stand in the way of an exclusive lock. POSIX record locks
     belong to the process, so this only sees other processes' servers, which is what it is for (two servers of ours
-    never share a path).
+    never share a path). Linux only (`_FLOCK` is its layout): elsewhere the server's own check refuses a directory in
+    use, without the wait.
     """
+    if not sys.platform.startswith("linux"):
+        return None
     try:
         descriptor = os.open(storage_path / LOCK_FILE, os.O_RDWR)
     except OSError:

@@ -28,16 +28,3 @@ async def in_background(
             logger.warning("%s did not stop within %g s; leaving it", name, stop_seconds)
         elif not task.cancelled() and (error := task.exception()) is not None:
             raise error
-
-
-def stop_if_cancelled() -> None:
-    """Raise CancelledError when the running task was asked to stop.
-
-    The MongoDB driver, cancelled inside an operation, may answer with an error of its own instead of the
-    cancellation. A background pass catches and logs it like any failed pass, so its loop must look for itself:
-    otherwise it goes on, and the service's stop waits for it forever (seen in a full test run: the webhook
-    deliverer "cancelling" for minutes, the app's shutdown waiting on it).
-    """
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError

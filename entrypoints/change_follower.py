@@ -13,8 +13,10 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Protocol
 
+from application.cancellation import stop_if_cancelled
 from application.ports import TeleconsultationChanges
 from application.teleconsultation_cache import CachedTeleconsultations
+from entrypoints.background import in_background
 
 logger = logging.getLogger(__name__)
 
@@ -89,16 +91,12 @@ class ChangeFollower:
         if self._changes is None or not self._ttl:
             yield
             return
-        task = asyncio.create_task(self._follow_forever(self._changes), name="change-follower")
-        try:
+        # Its stop is bounded more tightly than other background work's: the driver, cancelled inside an operation,
+        # has been seen to take seconds to let go, and a stopping service must not wait on its cache's helper.
+        async with in_background(
+            self._follow_forever(self._changes), "change-follower", stop_seconds=self._stop_seconds
+        ):
             yield
-        finally:
-            # Bounded: the driver, cancelled inside an operation, has been seen to take seconds to let go (once,
-            # under a loaded full test run), and a stopping service must not wait on its cache's helper.
-            task.cancel()
-            done, _ = await asyncio.wait({task}, timeout=self._stop_seconds)
-            if not done:
-                logger.warning("the change follower did not stop within %g s; leaving it", self._stop_seconds)
 
     async def _follow_forever(self, changes: TeleconsultationChanges) -> None:
         delay = self._restart
@@ -107,9 +105,7 @@ class ChangeFollower:
             try:
                 await changes.follow(self._listener)
             except Exception:
-                task = asyncio.current_task()
-                if task is not None and task.cancelling():  # asked to stop, whatever the feed raised meanwhile
-                    raise asyncio.CancelledError from None
+                stop_if_cancelled()  # asked to stop, whatever the feed raised meanwhile
                 # A bug must not end the service, nor leave the cache deaf for good: start again (the feed
                 # opens afresh, which forgets the whole cache).
                 logger.exception("following the store's changes failed unexpectedly; starting again")

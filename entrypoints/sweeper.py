@@ -8,10 +8,11 @@ import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
+from application.cancellation import stop_if_cancelled
 from application.errors import ApplicationError
 from application.request_context import current_request_id
 from application.rooms import RoomKeeper
-from entrypoints.background import in_background, stop_if_cancelled
+from entrypoints.background import in_background
 
 logger = logging.getLogger(__name__)
 

@@ -12,10 +12,11 @@ import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 
+from application.cancellation import stop_if_cancelled
 from application.errors import ApplicationError
 from application.request_context import current_request_id
 from application.webhooks import WebhookDeliverer, WebhookOutbox
-from entrypoints.background import in_background, stop_if_cancelled
+from entrypoints.background import in_background
 
 logger = logging.getLogger(__name__)
 

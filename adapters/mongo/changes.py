@@ -18,6 +18,7 @@ from pymongo.asynchronous.change_stream import AsyncChangeStream
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import OperationFailure, PyMongoError
 
+from application.cancellation import stop_if_cancelled
 from application.ports import ChangeListener
 
 logger = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ class MongoTeleconsultationChanges:
         delay = self._backoff
         failing = False
         while True:
-            _unless_cancelled()
+            stop_if_cancelled()
             stream: AsyncChangeStream[Any] | None = None
             try:
                 stream = await self._collection.watch(PIPELINE, resume_after=token)
@@ -73,7 +74,7 @@ class MongoTeleconsultationChanges:
                 failing, delay = False, self._backoff
                 while stream.alive:
                     change = await stream.try_next()
-                    _unless_cancelled()
+                    stop_if_cancelled()
                     token = stream.resume_token
                     if change is not None:
                         listener.changed(str(change["documentKey"]["_id"]))
@@ -83,7 +84,7 @@ class MongoTeleconsultationChanges:
                 listener.following(False)
                 delay = await self._wait(delay)
             except OperationFailure as error:
-                _unless_cancelled()
+                stop_if_cancelled()
                 listener.following(False)
                 if error.code == CHANGE_STREAMS_UNSUPPORTED:
                     return
@@ -98,7 +99,7 @@ class MongoTeleconsultationChanges:
                 failing = self._log_failure(error, failing)
                 delay = await self._wait(delay)
             except PyMongoError as error:
-                _unless_cancelled()
+                stop_if_cancelled()
                 listener.following(False)
                 if stream is not None and stream.resume_token is not None:
                     token = stream.resume_token
@@ -124,11 +125,3 @@ class MongoTeleconsultationChanges:
         # Closing kills the server's cursor: bounded, since the store may be down by then.
         with suppress(PyMongoError), pymongo.timeout(self._close_seconds):
             await stream.close()
-
-
-def _unless_cancelled() -> None:
-    """Raise CancelledError if this task was asked to stop: the driver, cancelled while it reconnects, can answer
-    with an error of its own instead, which must not be taken for a lost stream (the loop would never end)."""
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError

@@ -6,9 +6,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from pydantic import ValidationError
-from pymongo.errors import OperationFailure, PyMongoError
+from pymongo.errors import BulkWriteError, OperationFailure, PyMongoError
 
 from application.errors import StoreUnavailable
+
+# What pymongo itself counts as a DuplicateKeyError.
+DUPLICATE_KEY_CODES = frozenset({11000, 11001, 12582})
+
+
+def refused_as_duplicates(error: BulkWriteError) -> list[int]:
+    """The positions of the documents a bulk insert refused for a key already taken, in order; re-raises `error`
+    when it holds anything else (another refusal, a write concern error). The driver's messages, which quote the
+    keys, are not kept."""
+    refused = error.details.get("writeErrors", [])
+    if error.details.get("writeConcernErrors") or any(e.get("code") not in DUPLICATE_KEY_CODES for e in refused):
+        raise error
+    return sorted(failure["index"] for failure in refused)
 
 
 @contextmanager

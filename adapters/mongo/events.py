@@ -19,7 +19,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from adapters.mongo.documents import TeleconsultationDocument
-from adapters.mongo.errors import translate_store_errors
+from adapters.mongo.errors import refused_as_duplicates, translate_store_errors
 from adapters.mongo.mapping import as_bson_datetime, from_bson_datetime, object_id
 from application.events import Event, EventQuery
 from application.ports import EventLog, EventOutbox, RoomIndex
@@ -32,7 +32,6 @@ PURGED = "personalDataRemovedAt"
 # process it follows the order of logging exactly (a change's events keep their order), across processes the time.
 _SEQUENCE = itertools.count()
 _PROCESS = secrets.token_hex(4)
-_DUPLICATE_KEYS = frozenset({11000, 11001, 12582})  # what pymongo counts as a DuplicateKeyError
 
 
 class EventFields(BaseModel):
@@ -147,13 +146,10 @@ class MongoEventLog(EventLog):
                 try:
                     await collection.insert_many([_logged(event) for event in waiting], ordered=True)
                 except BulkWriteError as error:
-                    refused = error.details.get("writeErrors", [])
-                    if error.details.get("writeConcernErrors") or len(refused) != 1:
+                    taken = refused_as_duplicates(error)
+                    if len(taken) != 1:  # an ordered insert stops at its first refusal
                         raise
-                    (failure,) = refused
-                    if failure.get("code") not in _DUPLICATE_KEYS:
-                        raise
-                    stopped_at = failure["index"]
+                    (stopped_at,) = taken
                     logged.update(event.id for event in waiting[:stopped_at])
                     waiting = waiting[stopped_at + 1 :]
                 else:

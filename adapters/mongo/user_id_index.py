@@ -11,13 +11,12 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import OperationFailure
 
-from adapters.mongo.errors import translate_store_errors
+from adapters.mongo.errors import DUPLICATE_KEY_CODES, translate_store_errors
 from adapters.mongo.user_ids import LEGACY_RECEIVED, RECEIVED
 
 logger = logging.getLogger(__name__)
 
 INDEX_NAME = f"{RECEIVED}_1"
-_DUPLICATE_KEY = 11000
 # An index on the same key already exists with other options (e.g. one the CRUD service declared without unique).
 _INDEX_CONFLICTS = frozenset({85, 86})
 
@@ -54,7 +53,7 @@ async def ensure_unique_index(collection: AsyncCollection[dict[str, Any]]) -> In
                     reason=f"another index on {RECEIVED} exists without uniqueness (MongoDB code {error.code}); "
                     "drop it to let the unique one be created",
                 )
-            if error.code != _DUPLICATE_KEY:
+            if error.code not in DUPLICATE_KEY_CODES:
                 raise
         duplicates = await count_duplicates(collection)
     return IndexOutcome(created=False, reason=describe(duplicates))

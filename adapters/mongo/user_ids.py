@@ -12,7 +12,7 @@ from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from adapters.mongo.documents import UserIdMapDocument
-from adapters.mongo.errors import translate_store_errors
+from adapters.mongo.errors import refused_as_duplicates, translate_store_errors
 from adapters.mongo.legacy import upgrade_user_mapping
 from adapters.mongo.mapping import as_bson_datetime, completed_fields, mapping_to_domain, reservation_document
 from application.dto import UserMapping
@@ -27,7 +27,6 @@ RESERVED_BY = "reservedBy"
 RESERVED_UNTIL = "reservedUntil"
 # A reservation that vanishes between two steps (its holder gave up) is retried; more turns than that is a crowd.
 _RESERVE_TURNS = 3
-_DUPLICATE_KEY = 11000
 
 
 def _key_of(row: Mapping[str, Any]) -> object:
@@ -128,11 +127,8 @@ class MongoUserIdMap(UserIdMap):
             try:
                 await collection.insert_many([rows[user_id] for user_id in ids], ordered=False)
             except BulkWriteError as error:
-                refused = error.details.get("writeErrors", [])
-                if error.details.get("writeConcernErrors") or any(e.get("code") != _DUPLICATE_KEY for e in refused):
-                    raise
-                for failure in refused:  # the id is taken; the driver's message (which quotes it) is dropped
-                    del rows[ids[failure["index"]]]
+                for taken in refused_as_duplicates(error):  # the id already has a row
+                    del rows[ids[taken]]
             if rows:
                 crowded = await self._not_alone(rows)
                 if crowded:  # another row came first: back off, as `reserve` does for one id

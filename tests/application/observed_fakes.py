@@ -10,6 +10,7 @@ from typing import TypeVar
 from adapters.memory.repository import InMemoryTeleconsultationRepository
 from adapters.memory.video_provider import InMemoryVideoProvider
 from application.dto import ProvisionedRoom, RoomDetails, RoomSpec
+from application.ports import TeleconsultationRepository
 from domain.privileges import Privilege
 from domain.teleconsultation import Teleconsultation
 
@@ -69,6 +70,19 @@ class IssuedIdsRepository(InMemoryTeleconsultationRepository):
         teleconsultation_id = await super().next_id()
         self.issued.append(teleconsultation_id)
         return teleconsultation_id
+
+
+def issued_ids(repository: TeleconsultationRepository) -> list[str]:
+    """The ids `repository` hands out from now on, for a repository already wired into a graph."""
+    issued: list[str] = []
+    next_id = repository.next_id
+
+    async def recording_next_id() -> str:
+        issued.append(await next_id())
+        return issued[-1]
+
+    repository.next_id = recording_next_id  # type: ignore[method-assign]
+    return issued
 
 
 class GatedRepository(InMemoryTeleconsultationRepository):

@@ -245,6 +245,6 @@ async def test_a_feed_that_will_not_let_go_does_not_hold_up_the_service_stopping
         async with follower.running():
             await asyncio.wait_for(feed.live.wait(), 1)
     assert asyncio.get_running_loop().time() - started < 1
-    assert [r.getMessage() for r in caplog.records] == ["the change follower did not stop within 0.1 s; leaving it"]
+    assert [r.getMessage() for r in caplog.records] == ["change-follower did not stop within 0.1 s; leaving it"]
     for task in [t for t in asyncio.all_tasks() if t.get_name() == "change-follower"]:
         task.cancel()  # the second cancellation ends it

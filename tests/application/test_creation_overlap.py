@@ -18,6 +18,8 @@ from application.errors import NotFound, StoreUnavailable, UserCreationInProgres
 from application.idempotent_creation import IdempotencyKey, IdempotentCreateTeleconsultation
 from domain.privileges import Privilege
 from tests.application.harness import Harness, create_command, doctor, patient
+from tests.application.observed_fakes import issued_ids
+from tests.processes import eventually
 
 PAST_THE_RESERVATION = timedelta(seconds=31)  # reservations last 30 seconds by default
 FAR_AHEAD = timedelta(days=1)
@@ -72,15 +74,7 @@ def gated() -> tuple[Harness, GatedUserIds, GatedProvider, list[str]]:
     user_ids = store.user_ids = GatedUserIds()
     provider = GatedProvider()
     h = Harness(store=store, provider=provider)
-    issued: list[str] = []
-    next_id = h.store.teleconsultations.next_id
-
-    async def recording_next_id() -> str:
-        issued.append(await next_id())
-        return issued[-1]
-
-    h.store.teleconsultations.next_id = recording_next_id  # type: ignore[method-assign]
-    return h, user_ids, provider, issued
+    return h, user_ids, provider, issued_ids(h.store.teleconsultations)
 
 
 def taking_over(h: Harness, user_ids: GatedUserIds, winner: str) -> Callable[[], Awaitable[None]]:
@@ -120,7 +114,7 @@ async def test_the_room_is_created_while_the_new_users_are_recorded() -> None:
     with pytest.raises(NotFound):  # nothing is stored while either runs
         await h.store.teleconsultations.get(issued[0])
     provider.gate.opened.set()
-    await asyncio.sleep(0.01)
+    await eventually(lambda: provider.rooms, what="the room's creation")
     assert not creating.done()  # the room is made; the users are still being recorded
     user_ids.gate.opened.set()
     teleconsultation_id = await asyncio.wait_for(creating, WAIT)

@@ -14,6 +14,7 @@ from application.update_teleconsultation import UpdateTeleconsultationCommand
 from domain.errors import NoConfiguredGroup, NoPlusUser, TeleconsultationLocked
 from domain.privileges import Privilege
 from tests.application.harness import Harness, create_command, doctor, patient, roster
+from tests.application.observed_fakes import issued_ids
 from tests.builders import T0
 
 
@@ -79,14 +80,7 @@ async def test_standalone_mode_needs_groups_and_names() -> None:
 
 async def test_a_room_creation_failure_stores_nothing() -> None:
     h = Harness()
-    issued: list[str] = []
-    next_id = h.store.teleconsultations.next_id
-
-    async def recording_next_id() -> str:
-        issued.append(await next_id())
-        return issued[-1]
-
-    h.store.teleconsultations.next_id = recording_next_id  # type: ignore[method-assign]
+    issued = issued_ids(h.store.teleconsultations)
     h.provider.fail_next("create_room")
     with pytest.raises(ProviderError):
         await h.create.execute(create_command(doctor(), patient()))

@@ -97,11 +97,13 @@ async def test_work_that_ignores_its_cancellation_is_left_after_the_stop_bound_a
             except asyncio.CancelledError:
                 continue
 
-    with caplog.at_level(logging.WARNING, logger="entrypoints.background"):
-        await stopped_within(1.0, in_background(stubborn(), "stubborn", stop_seconds=0.1), started)
-    assert [r.getMessage() for r in caplog.records] == ["stubborn did not stop within 0.1 s; leaving it"]
-    release.set()
-    for task in asyncio.all_tasks():
-        if task.get_name() == "stubborn":
-            task.cancel()
-            await asyncio.wait({task})
+    try:
+        with caplog.at_level(logging.WARNING, logger="entrypoints.background"):
+            await stopped_within(1.0, in_background(stubborn(), "stubborn", stop_seconds=0.1), started)
+        assert [r.getMessage() for r in caplog.records] == ["stubborn did not stop within 0.1 s; leaving it"]
+    finally:  # whatever failed, the stubborn task ends here, not in the event loop's teardown
+        release.set()
+        for task in asyncio.all_tasks():
+            if task.get_name() == "stubborn":
+                task.cancel()
+                await asyncio.wait({task})

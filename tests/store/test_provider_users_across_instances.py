@@ -13,6 +13,7 @@ from application.dto import UserMapping
 from application.errors import ProviderError, UserCreationInProgress
 from application.provider_users import ProviderUsers, WantedUser
 from domain.privileges import Privilege
+from tests.processes import eventually
 from tests.store.conftest import Ports
 
 TTL = timedelta(seconds=30)
@@ -24,8 +25,10 @@ class SlowProvider(InMemoryVideoProvider):
     def __init__(self, seconds: float = 0.05) -> None:
         super().__init__()
         self.seconds = seconds
+        self.asked = 0  # creations under way or done
 
     async def create_user(self, privilege: Privilege) -> str:
+        self.asked += 1
         await asyncio.sleep(self.seconds)
         return await super().create_user(privilege)
 
@@ -99,7 +102,7 @@ async def test_a_creator_slower_than_its_reservation_adopts_the_user_of_whoever_
 ) -> None:
     slow, quick = SlowProvider(seconds=0.3), InMemoryVideoProvider()
     late = asyncio.create_task(instance(ports, slow, clock, "slow", reservation_ttl=TTL).ensure("u", Privilege.PLUS))
-    await asyncio.sleep(0.1)  # "slow" holds the reservation and waits for its provider
+    await eventually(lambda: slow.asked == 1, what="the slow creation")  # "slow" holds the reservation
     clock.advance(TTL)
     winner = await instance(ports, quick, clock, "quick").ensure("u", Privilege.PLUS)
     assert await late == winner
@@ -113,7 +116,7 @@ async def test_a_roster_waits_for_the_one_id_another_instance_is_creating_and_cr
     await ports.user_ids.reserve("user-2", "b", now=clock.now(), until=clock.now() + TTL)
     roster = [WantedUser(f"user-{n}", Privilege.BASIC) for n in range(4)]
     creating = asyncio.create_task(instance(ports, mine, clock, "a").ensure_all(roster))
-    await asyncio.sleep(0.1)  # "a" made the three others and waits for "b"
+    await eventually(lambda: len(mine.users) == 3, what='"a" making the three others')  # and waiting for "b"
     assert not creating.done()
     assert len(mine.users) == 3
     theirs = await other.create_user(Privilege.BASIC)
@@ -135,7 +138,7 @@ async def test_a_roster_slower_than_its_reservations_adopts_the_user_of_whoever_
     slow, quick = SlowProvider(seconds=0.3), QuickProvider()
     roster = [WantedUser(f"user-{n}", Privilege.BASIC) for n in range(3)]
     late = asyncio.create_task(instance(ports, slow, clock, "slow").ensure_all(roster))
-    await asyncio.sleep(0.1)  # "slow" holds the three reservations and waits for its provider
+    await eventually(lambda: slow.asked == 3, what="the slow creations")  # "slow" holds the three reservations
     clock.advance(TTL)
     winner = await instance(ports, quick, clock, "quick").ensure("user-1", Privilege.BASIC)
 

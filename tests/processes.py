@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import textwrap
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,9 +81,8 @@ KILLED_SERVICE = textwrap.dedent(
 )
 
 
-async def store_of_a_killed_service(data: Path, *, hung: bool = False) -> int:
-    """Starts a service-like process on `data` and SIGKILLs it (no atexit, no finally); returns its store's pid.
-    A `hung` store is stopped (SIGSTOP) first, so that it cannot act on its parent's death."""
+async def store_of_a_killed_service(data: Path) -> int:
+    """Starts a service-like process on `data` and SIGKILLs it (no atexit, no finally); returns its store's pid."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     service = await asyncio.create_subprocess_exec(
         sys.executable, "-c", KILLED_SERVICE, str(data), stdout=subprocess.PIPE, env=env, cwd=ROOT
@@ -90,9 +91,44 @@ async def store_of_a_killed_service(data: Path, *, hung: bool = False) -> int:
         assert service.stdout is not None
         async with asyncio.timeout(30):
             store = int(await service.stdout.readline())
-        if hung:
-            os.kill(store, signal.SIGSTOP)
     finally:
         service.kill()
         await service.wait()
     return store
+
+
+# What the kernel's SIGKILL leaves no time to show: a store of a service that died, still holding its data directory
+# (say, stuck in the kernel). A stand-in with that store's marks: the lock, and the environment naming a service
+# that is gone.
+STUCK_STORE = textwrap.dedent(
+    """
+    import fcntl, os, sys, time
+    os.makedirs(sys.argv[1], exist_ok=True)
+    descriptor = os.open(os.path.join(sys.argv[1], "WiredTiger.lock"), os.O_RDWR | os.O_CREAT)
+    fcntl.lockf(descriptor, fcntl.LOCK_EX)
+    print(os.getpid(), flush=True)
+    time.sleep(120)
+    """
+)
+
+
+@asynccontextmanager
+async def stuck_store_of_a_dead_service(data: Path) -> AsyncIterator[int]:
+    """A process holding `data`'s lock as the store of a service that died would, until the block ends; its pid."""
+    gone = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
+    await gone.wait()
+    marker = f"{os.readlink('/proc/self/ns/pid')}/{gone.pid}"
+    env = {"PATH": os.environ.get("PATH", ""), "TELECONSULTATION_EMBEDDED_STORE_PARENT": marker}
+    stuck = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", STUCK_STORE, str(data), stdout=subprocess.PIPE, env=env
+    )
+    try:
+        assert stuck.stdout is not None
+        async with asyncio.timeout(30):
+            pid = int(await stuck.stdout.readline())
+        yield pid
+    finally:
+        if stuck.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                stuck.kill()
+        await stuck.communicate()

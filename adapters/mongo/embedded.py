@@ -48,12 +48,14 @@ logger = logging.getLogger(__name__)
 # Runs in the child before exec: PR_SET_PDEATHSIG makes the kernel stop the server when we die,
 # however we die. It is armed in a tiny interpreter rather than in a Popen preexec_fn, which is
 # unsafe once threads exist. The signal survives exec; the getppid check covers a parent that died
-# before it was armed.
+# before it was armed. SIGKILL, not SIGTERM: SecantusDB's SIGTERM handler sometimes never runs (a signal taken by
+# one of its threads while the main one waits on a lock), which left a server of a dead service holding the data
+# directory; its journal keeps every confirmed write through a kill (`make crash` kills stores at random).
 _BOOTSTRAP = """
 import ctypes, os, signal, sys
 if sys.platform.startswith("linux"):
     libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(1, signal.SIGTERM, 0, 0, 0) != 0:
+    if libc.prctl(1, signal.SIGKILL, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
 if os.getppid() != int(sys.argv[1]):
     sys.exit(1)
@@ -361,7 +363,7 @@ def _lock_holder(storage_path: Path) -> int | None:
 
 
 class _Holder(Enum):
-    STOPPING = "the server of a service of ours that died: PR_SET_PDEATHSIG is stopping it"
+    STOPPING = "the server of a service of ours that died: PR_SET_PDEATHSIG has killed it, or is about to"
     EXITING = "gone, or on its way out: the lock is about to go"
     RUNNING = "the server of a running service, or a process that is not ours to judge"
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from adapters.mongo.embedded import EmbeddedMongoServer
 from tests.commands.service_process import assert_no_traceback, errors, free_port, start_service
-from tests.processes import kill_hard, store_of_a_killed_service
+from tests.processes import stuck_store_of_a_dead_service
 
 
 async def test_a_second_instance_on_the_same_data_directory_says_so_and_what_to_do(tmp_path: Path) -> None:
@@ -23,12 +23,9 @@ async def test_a_second_instance_on_the_same_data_directory_says_so_and_what_to_
     assert_no_traceback(lines)
 
 
-async def test_a_store_left_hung_by_a_killed_service_is_waited_for_then_named(tmp_path: Path) -> None:
-    hung = await store_of_a_killed_service(tmp_path, hung=True)
-    try:
+async def test_a_store_of_a_dead_service_still_there_is_waited_for_then_named(tmp_path: Path) -> None:
+    async with stuck_store_of_a_dead_service(tmp_path) as hung:
         status, lines = await start_service(EMBEDDED_MONGO_DATA_DIR=str(tmp_path), HTTP_PORT=str(free_port()))
-    finally:
-        kill_hard(hung)
     assert status == 3
     waited = "waiting for the embedded store of a stopped service to let go of its data directory"
     assert [line["message"] for line in lines if line["message"] == waited and line["level"] == "INFO"] == [waited]

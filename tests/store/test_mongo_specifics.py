@@ -39,7 +39,7 @@ from domain.duration_policy import Schedule
 from domain.privileges import Privilege
 from domain.teleconsultation import Participant, Teleconsultation
 from tests.builders import T0
-from tests.processes import eventually, store_of_a_killed_service
+from tests.processes import eventually, store_of_a_killed_service, stuck_store_of_a_dead_service
 from tests.store.conftest import TELECONSULTATIONS, USER_MAP, MongoTarget, RawDatabase, add_one, map_user
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -362,50 +362,60 @@ def test_the_server_dies_with_the_process_that_started_it() -> None:
             os.kill(server_pid, signal.SIGKILL)
 
 
-async def test_a_start_right_after_a_killed_service_waits_for_its_server_and_finds_the_data(
+async def kept_document(data: Path) -> dict[str, Any] | None:
+    async with EmbeddedMongoServer(data) as server:
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(server.url)
+        try:
+            return await client.db.kept.find_one()
+        finally:
+            await client.close()
+
+
+async def test_a_start_right_after_a_killed_service_finds_its_data(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    store = await store_of_a_killed_service(data)
+    try:
+        # What a supervisor restarting the service at once does: its store is killed with it (PR_SET_PDEATHSIG).
+        assert await kept_document(data) == {"_id": "written before the crash"}
+    finally:
+        if is_running(store):
+            os.kill(store, signal.SIGKILL)
+    assert not is_running(store)
+
+
+async def test_a_start_waits_for_the_store_of_a_dead_service_to_let_go_of_the_data(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     data = tmp_path / "data"
     waiting = "waiting for the embedded store of a stopped service to let go of its data directory"
+    store = await store_of_a_killed_service(data)  # leaves the data to find
+    assert not is_running(store)
     caplog.set_level("INFO", logger="adapters.mongo.embedded")
-    # Held stopped until the new start is seen waiting for it, then gone: the moment it lets go is the test's.
-    orphan = await store_of_a_killed_service(data, hung=True)
-
-    async def restarted() -> dict[str, Any] | None:
-        async with EmbeddedMongoServer(data) as server:  # what a supervisor restarting the service at once does
-            client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(server.url)
-            try:
-                return await client.db.kept.find_one()
-            finally:
-                await client.close()
-
-    try:
-        restart = asyncio.create_task(restarted())
-        await eventually(lambda: waiting in caplog.messages, what="the wait for the killed service's store")
-        assert not restart.done()
-        os.kill(orphan, signal.SIGKILL)
-        assert await restart == {"_id": "written before the crash"}
-    finally:
-        if is_running(orphan):
-            os.kill(orphan, signal.SIGKILL)
+    async with stuck_store_of_a_dead_service(data) as stuck:
+        restart = asyncio.create_task(kept_document(data))
+        try:
+            await eventually(lambda: waiting in caplog.messages, what="the wait for the dead service's store")
+            assert not restart.done()
+            os.kill(stuck, signal.SIGKILL)
+            assert await restart == {"_id": "written before the crash"}
+        finally:
+            restart.cancel()
+            await asyncio.wait({restart})
 
 
-async def test_a_store_left_hung_by_a_killed_service_is_named_once_the_wait_is_over(tmp_path: Path) -> None:
+async def test_a_store_of_a_dead_service_still_there_after_the_wait_is_named(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    hung = await store_of_a_killed_service(data, hung=True)
-    try:
+    async with stuck_store_of_a_dead_service(data) as stuck:
         started = time.monotonic()
         with pytest.raises(EmbeddedDataDirectoryInUse) as failure:
             async with EmbeddedMongoServer(data, stop_timeout=1):
                 pass
         assert 1 <= time.monotonic() - started < 5
-        assert failure.value.left_by_a_stopped_service == hung
-        assert str(failure.value) == (
-            f"the embedded store's data directory {data} is still held by process {hung}, the store of a service "
-            "that stopped: stop that process, or set EMBEDDED_MONGO_DATA_DIR to another directory"
-        )
-    finally:
-        os.kill(hung, signal.SIGKILL)
+    assert failure.value.left_by_a_stopped_service == stuck
+    assert str(failure.value) == (
+        f"the embedded store's data directory {data} is still held by process {stuck}, the store of a service "
+        "that stopped: stop that process, or set EMBEDDED_MONGO_DATA_DIR to another directory"
+    )
 
 
 async def test_a_server_of_a_running_service_is_refused_at_once_without_starting_another(tmp_path: Path) -> None:
@@ -512,6 +522,7 @@ class RefusingEvents:
     [
         {"writeErrors": [{"index": 0, "code": 121, "errmsg": "Document failed validation: Jane Doe"}]},
         {"writeConcernErrors": [{"code": 64, "errmsg": "waiting for replication timed out"}]},
+        {},  # a failure that names no document
     ],
 )
 async def test_events_the_server_refuses_are_store_unavailable_without_quoting_them(failure: dict[str, Any]) -> None:
